@@ -1,0 +1,1 @@
+"""The hopscope collector: OTLP receivers over HTTP, wired to the ClickHouse storage."""

@@ -1,0 +1,70 @@
+"""The collector application: `create_app()` wires settings, storage and routers, nothing else."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from collector import health, otlp_codec, otlp_http
+from collector.errors import OtlpError
+from collector.settings import Settings
+from storage.connection import connect, describe
+from storage.migrations import migrate
+from storage.writer import BatchWriter
+
+log = logging.getLogger("hopscope.collector")
+
+
+async def _otlp_error(request: Request, exc: OtlpError) -> Response:
+    try:
+        fmt = otlp_codec.media_format(request.headers.get("content-type"))
+    except OtlpError:
+        fmt = otlp_codec.JSON
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return Response(otlp_codec.status_body(exc, fmt), status_code=exc.status, media_type=fmt, headers=headers)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the collector. Storage is opened (and migrated, unless disabled) when the app starts;
+    on shutdown every row already accepted is written before the app stops."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        url = settings.storage_url
+        writer_client = await run_in_threadpool(connect, url)
+        if settings.migrate_on_start:
+            applied = await run_in_threadpool(migrate, writer_client, settings.retention_days)
+            for migration in applied:
+                log.info("applied schema migration %03d_%s", migration.version, migration.name)
+        app.state.reader_client = await run_in_threadpool(connect, url)
+        writer = BatchWriter(
+            writer_client,
+            flush_interval=settings.flush_interval_seconds,
+            max_batch_rows=settings.batch_max_rows,
+            max_queued_rows=settings.queue_max_rows,
+        )
+        writer.start()
+        app.state.writer = writer
+        log.info("storage ready at %s", describe(url))
+        try:
+            yield
+        finally:
+            await run_in_threadpool(writer.close)
+            stats = writer.stats()
+            log.info("writer closed: %d rows written in %d inserts", stats.rows_written, stats.inserts)
+
+    app = FastAPI(
+        title="hopscope collector",
+        version="0.1.0",
+        summary="OTLP/HTTP receiver storing traces, logs and metrics in ClickHouse",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_exception_handler(OtlpError, _otlp_error)
+    app.include_router(otlp_http.router)
+    app.include_router(health.router)
+    return app

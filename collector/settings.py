@@ -1,0 +1,51 @@
+"""Every setting of the hopscope server, resolved once at start-up.
+
+Each field is read from the environment variable `HOPSCOPE_<FIELD>` (for example
+`HOPSCOPE_PORT=4318`, `HOPSCOPE_CLICKHOUSE_URL=http://default:pw@ch:8123/otel`); command-line
+flags override the environment; the defaults below apply last.
+
+- host, port: where the collector listens (127.0.0.1:4318, the OTLP/HTTP port).
+- data_dir: where the embedded ClickHouse keeps its data (./data).
+- clickhouse_url: `chdb:///abs/path` or `http(s)://user:password@host:8123/database`; default
+  the embedded engine under `<data_dir>/clickhouse`.
+- retention_days: telemetry TTL in days (7).
+- max_body_bytes: largest OTLP request accepted, measured after decompression (16 MiB).
+- flush_interval_seconds, batch_max_rows: the writer flushes when the oldest waiting row is this
+  old or this many rows wait (1.0 s, 20,000 rows).
+- queue_max_rows: rows waiting or being written; past it requests get 503 (500,000).
+- retry_after_seconds: the Retry-After sent with 503 (2).
+- log_level: uvicorn and hopscope log level (info).
+- migrate_on_start: apply pending schema migrations at start-up (true); turn off where
+  `hopscope migrate` runs once for a cluster.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.connection import embedded_url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOPSCOPE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(4318, ge=0, le=65535)
+    data_dir: Path = Path("./data")
+    clickhouse_url: str | None = None
+    retention_days: int = Field(7, ge=1, le=36500)
+    max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    flush_interval_seconds: float = Field(1.0, gt=0, le=60)
+    batch_max_rows: int = Field(20_000, ge=1)
+    queue_max_rows: int = Field(500_000, ge=1)
+    retry_after_seconds: int = Field(2, ge=1)
+    log_level: str = "info"
+    migrate_on_start: bool = True
+
+    @property
+    def storage_url(self) -> str:
+        """The ClickHouse URL in effect (the embedded engine unless one was set)."""
+        return self.clickhouse_url or embedded_url(self.data_dir)

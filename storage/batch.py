@@ -1,0 +1,30 @@
+"""Columnar row batches: the unit the converters produce and the writer inserts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ColumnBatch:
+    """Rows for one table, stored column by column (`columns[name][i]` is row i's value).
+
+    Every column list has the same length. Column names are the table's column names; nested
+    columns use ClickHouse's flattened names (`Events.Timestamp`).
+    """
+
+    table: str
+    columns: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        for values in self.columns.values():
+            return len(values)
+        return 0
+
+    def extend(self, other: ColumnBatch) -> None:
+        """Append `other`'s rows; both batches must have the same table and columns."""
+        if other.table != self.table or other.columns.keys() != self.columns.keys():
+            raise ValueError(f"cannot merge rows of {other.table} into {self.table}")
+        for name, values in other.columns.items():
+            self.columns[name].extend(values)

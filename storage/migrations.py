@@ -1,0 +1,90 @@
+"""Versioned schema migrations, applied at start-up and by `hopscope migrate`.
+
+Each migration is one file under `storage/sql/` named `NNN_name.sql`; its statements are
+idempotent (`IF NOT EXISTS`), so a run interrupted half-way is completed by the next one. A
+migration is recorded in `hopscope_schema_migrations` only after all its statements ran.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from clickhouse_connect.driver.client import Client
+
+from storage.errors import StorageUnavailable
+
+MIGRATIONS_TABLE = "hopscope_schema_migrations"
+
+_CREATE_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS hopscope_schema_migrations (
+    Version UInt32,
+    Name String,
+    AppliedAt DateTime64(3) DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree
+ORDER BY Version
+"""
+_SELECT_APPLIED = "SELECT DISTINCT Version FROM hopscope_schema_migrations ORDER BY Version"
+_RECORD = "INSERT INTO hopscope_schema_migrations (Version, Name) VALUES ({version:UInt32}, {name:String})"
+
+_FILE_NAME = re.compile(r"^(\d{3})_(\w+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+def _split(sql: str) -> tuple[str, ...]:
+    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
+    return tuple(s.strip() for s in "\n".join(lines).split(";") if s.strip())
+
+
+def load_migrations(ttl_days: int) -> list[Migration]:
+    """All migrations shipped with this version, in order, with the retention filled in."""
+    ttl = int(ttl_days)
+    if ttl < 1:
+        raise ValueError("retention must be at least one day")
+    found = []
+    for entry in resources.files("storage").joinpath("sql").iterdir():
+        match = _FILE_NAME.match(entry.name)
+        if match:
+            # Only a validated integer is put into the DDL text; DDL cannot take bound parameters.
+            text = entry.read_text(encoding="utf-8").replace("{ttl_days}", str(ttl))
+            found.append(Migration(int(match.group(1)), match.group(2), _split(text)))
+    return sorted(found, key=lambda m: m.version)
+
+
+def latest_version() -> int:
+    return max(m.version for m in load_migrations(1))
+
+
+def applied_versions(client: Client) -> set[int]:
+    client.command(_CREATE_MIGRATIONS_TABLE)
+    return {row[0] for row in client.query(_SELECT_APPLIED).result_rows}
+
+
+def migrate(client: Client, ttl_days: int) -> list[Migration]:
+    """Apply every pending migration; returns those applied (empty when the schema is current)."""
+    try:
+        done = applied_versions(client)
+        applied = []
+        for migration in load_migrations(ttl_days):
+            if migration.version in done:
+                continue
+            for statement in migration.statements:
+                client.command(statement)
+            client.command(_RECORD, parameters={"version": migration.version, "name": migration.name})
+            applied.append(migration)
+        return applied
+    except Exception as exc:
+        raise StorageUnavailable(f"schema migration failed: {exc}") from exc
+
+
+def is_current(client: Client) -> bool:
+    """True when every migration this version ships has been applied."""
+    versions = {row[0] for row in client.query(_SELECT_APPLIED).result_rows}
+    return all(m.version in versions for m in load_migrations(1))

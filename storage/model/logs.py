@@ -1,0 +1,59 @@
+"""ExportLogsServiceRequest -> rows of `otel_logs`."""
+
+from __future__ import annotations
+
+from storage.batch import ColumnBatch
+from storage.model.attributes import (
+    Rejections,
+    any_value_to_str,
+    attributes_to_map,
+    span_id_error,
+    trace_id_error,
+)
+
+LOG_COLUMNS = (
+    "Timestamp", "TraceId", "SpanId", "TraceFlags", "SeverityText", "SeverityNumber", "ServiceName", "Body",
+    "ResourceSchemaUrl", "ResourceAttributes", "ScopeSchemaUrl", "ScopeName", "ScopeVersion",
+    "ScopeAttributes", "LogAttributes",
+)  # fmt: skip
+
+
+def logs_to_batch(request) -> tuple[ColumnBatch, Rejections]:
+    """Convert every valid log record; records with malformed trace/span ids are rejected.
+
+    A record without a timestamp takes its observed timestamp, as the exporter does. String bodies
+    are stored as they are, structured bodies as compact JSON.
+    """
+    columns = {name: [] for name in LOG_COLUMNS}
+    (ts, trace_ids, span_ids, flags, sev_texts, sev_numbers, services, bodies, res_urls, res_attrs,
+     scope_urls, scope_names, scope_versions, scope_attrs, log_attrs) = columns.values()  # fmt: skip
+    rejected = Rejections()
+    for resource_logs in request.resource_logs:
+        resource_map = attributes_to_map(resource_logs.resource.attributes)
+        service = resource_map.get("service.name", "")
+        res_url = resource_logs.schema_url
+        for scope_logs in resource_logs.scope_logs:
+            scope = scope_logs.scope
+            scope_map = attributes_to_map(scope.attributes)
+            for record in scope_logs.log_records:
+                error = trace_id_error(record.trace_id, False) or span_id_error(record.span_id, False)
+                if error:
+                    rejected.add(error)
+                    continue
+                ts.append(record.time_unix_nano or record.observed_time_unix_nano)
+                trace_ids.append(record.trace_id.hex())
+                span_ids.append(record.span_id.hex())
+                flags.append(record.flags & 0xFF)
+                sev_texts.append(record.severity_text)
+                number = record.severity_number
+                sev_numbers.append(number if 0 <= number <= 255 else 0)
+                services.append(service)
+                bodies.append(any_value_to_str(record.body))
+                res_urls.append(res_url)
+                res_attrs.append(resource_map)
+                scope_urls.append(scope_logs.schema_url)
+                scope_names.append(scope.name)
+                scope_versions.append(scope.version)
+                scope_attrs.append(scope_map)
+                log_attrs.append(attributes_to_map(record.attributes))
+    return ColumnBatch("otel_logs", columns), rejected

@@ -1,0 +1,91 @@
+"""ExportTraceServiceRequest -> rows of `otel_traces`."""
+
+from __future__ import annotations
+
+from storage.batch import ColumnBatch
+from storage.model.attributes import Rejections, attributes_to_map, span_id_error, trace_id_error
+
+SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
+STATUS_CODES = ("Unset", "Ok", "Error")
+
+TRACE_COLUMNS = (
+    "Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind", "ServiceName",
+    "ResourceAttributes", "ScopeName", "ScopeVersion", "SpanAttributes", "Duration", "StatusCode",
+    "StatusMessage", "Events.Timestamp", "Events.Name", "Events.Attributes", "Links.TraceId",
+    "Links.SpanId", "Links.TraceState", "Links.Attributes",
+)  # fmt: skip
+
+
+def _span_error(span) -> str | None:
+    error = (
+        trace_id_error(span.trace_id, True)
+        or span_id_error(span.span_id, True)
+        or span_id_error(span.parent_span_id, False)
+    )
+    if error:
+        return error
+    for link in span.links:
+        error = trace_id_error(link.trace_id, True) or span_id_error(link.span_id, True)
+        if error:
+            return "link: " + error
+    return None
+
+
+def spans_to_batch(request) -> tuple[ColumnBatch, Rejections]:
+    """Convert every valid span; spans with invalid ids are counted in the returned Rejections."""
+    columns = {name: [] for name in TRACE_COLUMNS}
+    (ts, trace_ids, span_ids, parent_ids, states, names, kinds, services, res_attrs, scope_names,
+     scope_versions, span_attrs, durations, status_codes, status_messages, ev_ts, ev_names, ev_attrs,
+     ln_trace_ids, ln_span_ids, ln_states, ln_attrs) = columns.values()  # fmt: skip
+    rejected = Rejections()
+    for resource_spans in request.resource_spans:
+        resource_map = attributes_to_map(resource_spans.resource.attributes)
+        service = resource_map.get("service.name", "")
+        for scope_spans in resource_spans.scope_spans:
+            scope_name = scope_spans.scope.name
+            scope_version = scope_spans.scope.version
+            for span in scope_spans.spans:
+                error = _span_error(span)
+                if error:
+                    rejected.add(error)
+                    continue
+                start = span.start_time_unix_nano
+                end = span.end_time_unix_nano
+                ts.append(start)
+                trace_ids.append(span.trace_id.hex())
+                span_ids.append(span.span_id.hex())
+                parent_ids.append(span.parent_span_id.hex())
+                states.append(span.trace_state)
+                names.append(span.name)
+                kind = span.kind
+                kinds.append(SPAN_KINDS[kind] if 0 <= kind < 6 else "Unspecified")
+                services.append(service)
+                res_attrs.append(resource_map)
+                scope_names.append(scope_name)
+                scope_versions.append(scope_version)
+                span_attrs.append(attributes_to_map(span.attributes))
+                durations.append(end - start if end > start else 0)
+                code = span.status.code
+                status_codes.append(STATUS_CODES[code] if 0 <= code < 3 else "Unset")
+                status_messages.append(span.status.message)
+                events = span.events
+                if events:
+                    ev_ts.append([e.time_unix_nano for e in events])
+                    ev_names.append([e.name for e in events])
+                    ev_attrs.append([attributes_to_map(e.attributes) for e in events])
+                else:
+                    ev_ts.append([])
+                    ev_names.append([])
+                    ev_attrs.append([])
+                links = span.links
+                if links:
+                    ln_trace_ids.append([link.trace_id.hex() for link in links])
+                    ln_span_ids.append([link.span_id.hex() for link in links])
+                    ln_states.append([link.trace_state for link in links])
+                    ln_attrs.append([attributes_to_map(link.attributes) for link in links])
+                else:
+                    ln_trace_ids.append([])
+                    ln_span_ids.append([])
+                    ln_states.append([])
+                    ln_attrs.append([])
+    return ColumnBatch("otel_traces", columns), rejected

@@ -1,0 +1,174 @@
+"""The batch writer: group commit of columnar rows into ClickHouse.
+
+Callers (the OTLP receivers) hand over rows with `submit()` and wait on the returned future; a
+single background thread gathers everything submitted within `flush_interval` seconds (or until
+`max_batch_rows` rows are waiting) and writes it with one insert per table. A caller's future
+completes only after all of its rows are in ClickHouse, so acknowledging on it is acknowledging
+durable data, and thousands of rows share each insert however small the requests are.
+
+Memory is bounded: rows waiting or being written count against `max_queued_rows`, and a
+submit that does not fit raises QueueFull at once instead of waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from clickhouse_connect.driver.client import Client
+
+from storage.batch import ColumnBatch
+from storage.errors import QueueFull, StorageUnavailable, WriterClosed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WriterStats:
+    """Counters since start; read them through `BatchWriter.stats()` (a consistent copy)."""
+
+    flushes: int = 0
+    inserts: int = 0
+    rows_written: int = 0
+    failed_inserts: int = 0
+    rows_failed: int = 0
+    rejected_queue_full: int = 0
+    queued_rows: int = 0
+
+
+@dataclass
+class _Cycle:
+    tables: dict[str, ColumnBatch] = field(default_factory=dict)
+    waiters: list[tuple[Future, frozenset[str]]] = field(default_factory=list)
+    rows: int = 0
+    started: float = 0.0
+
+
+class BatchWriter:
+    """Thread-safe group-commit writer. Use `start()` once, `submit()` from any thread, `close()` once.
+
+    `submit()` never waits for ClickHouse. Its future resolves to None when the rows are written,
+    or fails with StorageUnavailable (nothing of that table's rows was written by this flush; the
+    caller should answer "retry"). Ownership of the submitted batches passes to the writer.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        flush_interval: float = 1.0,
+        max_batch_rows: int = 20_000,
+        max_queued_rows: int = 500_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._flush_interval = flush_interval
+        self._max_batch_rows = max_batch_rows
+        self._max_queued_rows = max_queued_rows
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._pending = _Cycle()
+        self._closing = False
+        self._stats = WriterStats()
+        self._thread = threading.Thread(target=self._run, name="hopscope-writer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stats(self) -> WriterStats:
+        with self._cond:
+            return WriterStats(**vars(self._stats))
+
+    def submit(self, batches: Iterable[ColumnBatch]) -> Future:
+        """Queue the rows of `batches` (any tables) as one unit; see the class docstring."""
+        batches = [b for b in batches if b.rows]
+        future: Future = Future()
+        if not batches:
+            future.set_result(None)
+            return future
+        count = sum(b.rows for b in batches)
+        with self._cond:
+            if self._closing:
+                raise WriterClosed("the writer is shutting down")
+            queued = self._stats.queued_rows
+            # A request larger than the whole queue is still taken when the queue is empty;
+            # otherwise it could never be stored. The body size limit bounds it.
+            if queued and queued + count > self._max_queued_rows:
+                self._stats.rejected_queue_full += 1
+                raise QueueFull(f"{queued} rows are waiting to be written; limit {self._max_queued_rows}")
+            cycle = self._pending
+            if not cycle.waiters:
+                cycle.started = self._clock()
+            for batch in batches:
+                if batch.table in cycle.tables:
+                    cycle.tables[batch.table].extend(batch)
+                else:
+                    cycle.tables[batch.table] = batch
+            cycle.waiters.append((future, frozenset(b.table for b in batches)))
+            cycle.rows += count
+            self._stats.queued_rows += count
+            self._cond.notify()
+        return future
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Write everything already submitted, then stop. Later submits raise WriterClosed."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _next_cycle(self) -> _Cycle | None:
+        with self._cond:
+            while True:
+                cycle = self._pending
+                if not cycle.waiters:
+                    if self._closing:
+                        return None
+                    self._cond.wait()
+                    continue
+                if self._closing or cycle.rows >= self._max_batch_rows:
+                    break
+                remaining = cycle.started + self._flush_interval - self._clock()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+            self._pending = _Cycle()
+            return cycle
+
+    def _run(self) -> None:
+        while (cycle := self._next_cycle()) is not None:
+            try:
+                self._flush(cycle)
+            finally:
+                with self._cond:
+                    self._stats.queued_rows -= cycle.rows
+
+    def _flush(self, cycle: _Cycle) -> None:
+        failed: dict[str, Exception] = {}
+        written = 0
+        for table, batch in cycle.tables.items():
+            try:
+                self._client.insert(
+                    table, list(batch.columns.values()), column_names=list(batch.columns), column_oriented=True
+                )
+                written += batch.rows
+            except Exception as exc:  # any driver or engine error means "not written"
+                log.error("insert of %d rows into %s failed: %s", batch.rows, table, exc)
+                failed[table] = exc
+        with self._cond:
+            self._stats.flushes += 1
+            self._stats.inserts += len(cycle.tables) - len(failed)
+            self._stats.failed_inserts += len(failed)
+            self._stats.rows_written += written
+            self._stats.rows_failed += cycle.rows - written
+        for future, tables in cycle.waiters:
+            bad = sorted(tables & failed.keys())
+            if bad:
+                future.set_exception(StorageUnavailable(f"ClickHouse did not accept the write to {', '.join(bad)}"))
+            else:
+                future.set_result(None)
