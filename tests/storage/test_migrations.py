@@ -1,0 +1,85 @@
+from storage.migrations import applied_versions, is_current, latest_version, load_migrations, migrate
+
+OTEL_TABLES = [
+    "otel_traces", "otel_traces_trace_id_ts", "otel_traces_trace_id_ts_mv", "otel_logs", "otel_metrics_gauge",
+    "otel_metrics_sum", "otel_metrics_histogram", "otel_metrics_exp_histogram", "otel_metrics_summary",
+]  # fmt: skip
+
+
+def _columns(ch, table):
+    rows = ch.query(
+        "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String} "
+        "ORDER BY position",
+        parameters={"t": table},
+    ).result_rows
+    return dict(rows)
+
+
+def test_migrations_are_recorded_and_idempotent(ch):
+    assert applied_versions(ch) == {m.version for m in load_migrations(7)}
+    assert migrate(ch, ttl_days=7) == []  # second run: nothing to do
+    assert is_current(ch)
+    assert latest_version() == 3
+
+
+def test_all_exporter_tables_exist(ch):
+    names = {r[0] for r in ch.query("SELECT name FROM system.tables WHERE database = currentDatabase()").result_rows}
+    assert set(OTEL_TABLES) <= names
+
+
+def test_traces_table_matches_the_clickhouse_exporter_schema(ch):
+    cols = _columns(ch, "otel_traces")
+    assert cols == {
+        "Timestamp": "DateTime64(9)",
+        "TraceId": "String",
+        "SpanId": "String",
+        "ParentSpanId": "String",
+        "TraceState": "String",
+        "SpanName": "LowCardinality(String)",
+        "SpanKind": "LowCardinality(String)",
+        "ServiceName": "LowCardinality(String)",
+        "ResourceAttributes": "Map(LowCardinality(String), String)",
+        "ScopeName": "String",
+        "ScopeVersion": "String",
+        "SpanAttributes": "Map(LowCardinality(String), String)",
+        "Duration": "UInt64",
+        "StatusCode": "LowCardinality(String)",
+        "StatusMessage": "String",
+        "Events.Timestamp": "Array(DateTime64(9))",
+        "Events.Name": "Array(LowCardinality(String))",
+        "Events.Attributes": "Array(Map(LowCardinality(String), String))",
+        "Links.TraceId": "Array(String)",
+        "Links.SpanId": "Array(String)",
+        "Links.TraceState": "Array(String)",
+        "Links.Attributes": "Array(Map(LowCardinality(String), String))",
+    }
+
+
+def test_table_keys_partitions_and_ttl(ch):
+    rows = ch.query(
+        "SELECT name, partition_key, sorting_key, create_table_query FROM system.tables "
+        "WHERE database = currentDatabase() AND name LIKE 'otel_%'"
+    ).result_rows
+    info = {name: (part, key, ddl) for name, part, key, ddl in rows}
+    assert info["otel_traces"][0] == "toDate(Timestamp)"
+    assert info["otel_traces"][1] == "ServiceName, SpanName, toDateTime(Timestamp)"
+    assert info["otel_logs"][1] == "ServiceName, TimestampTime, Timestamp"
+    assert info["otel_metrics_sum"][1] == "ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix)"
+    for table in OTEL_TABLES:
+        if not table.endswith("_mv"):
+            assert "toIntervalDay(7)" in info[table][2], table
+            assert "bloom_filter" in info[table][2], table
+
+
+def test_metric_tables_carry_exemplars_and_type_columns(ch):
+    for table in ("otel_metrics_gauge", "otel_metrics_sum", "otel_metrics_histogram", "otel_metrics_exp_histogram"):
+        assert _columns(ch, table)["Exemplars.TraceId"] == "Array(String)", table
+    assert _columns(ch, "otel_metrics_sum")["IsMonotonic"] == "Bool"
+    assert _columns(ch, "otel_metrics_histogram")["BucketCounts"] == "Array(UInt64)"
+    assert _columns(ch, "otel_metrics_exp_histogram")["PositiveBucketCounts"] == "Array(UInt64)"
+    assert _columns(ch, "otel_metrics_summary")["ValueAtQuantiles.Quantile"] == "Array(Float64)"
+
+
+def test_retention_is_written_into_the_ttl():
+    ddl = " ".join(s for m in load_migrations(30) for s in m.statements)
+    assert "toIntervalDay(30)" in ddl and "{ttl_days}" not in ddl
