@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from pydantic import ValidationError
@@ -65,14 +66,21 @@ def _serve(settings: Settings) -> int:
 
     print(f"hopscope collector: OTLP/HTTP on http://{settings.host}:{settings.port}  "
           f"(storage: {settings.storage_url.split('@')[-1]})", flush=True)  # fmt: skip
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=30,
     )
-    return 0
+    # uvicorn drains requests and runs the app's shutdown (the writer's final flush) on SIGTERM or
+    # SIGINT, then re-raises the signal to the handler that was installed before it. Installing
+    # a no-op there makes a completed graceful shutdown exit 0, as supervisors expect.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
 
 
 def _migrate(settings: Settings) -> int:
