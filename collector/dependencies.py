@@ -3,8 +3,10 @@ Tests replace them with `app.dependency_overrides`."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from clickhouse_connect.driver.client import Client
-from fastapi import Request
+from fastapi import Depends, Request
 
 from collector.settings import Settings
 from storage.writer import BatchWriter
@@ -20,3 +22,8 @@ def get_writer(request: Request) -> BatchWriter:
 
 def get_reader_client(request: Request) -> Client:
     return request.app.state.reader_client
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+WriterDep = Annotated[BatchWriter, Depends(get_writer)]
+ReaderClientDep = Annotated[Client, Depends(get_reader_client)]

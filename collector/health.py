@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from clickhouse_connect.driver.client import Client
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from collector.dependencies import get_reader_client
+from collector.dependencies import ReaderClientDep
 from storage.migrations import is_current
 
 router = APIRouter(tags=["health"])
@@ -19,7 +18,7 @@ async def healthz() -> dict:
 
 
 @router.get("/readyz", summary="Storage is reachable and its schema is current")
-async def readyz(client: Client = Depends(get_reader_client)) -> JSONResponse:
+async def readyz(client: ReaderClientDep) -> JSONResponse:
     try:
         current = await run_in_threadpool(is_current, client)
     except Exception as exc:  # any failure to ask the storage means "not ready"

@@ -26,8 +26,12 @@ _ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id"
 # id costs one record (partial success), not the whole request.
 _BAD_ID = base64.b64encode(b"\xff").decode("ascii")
 
-_GRPC_CODE = {400: code_pb2.INVALID_ARGUMENT, 413: code_pb2.RESOURCE_EXHAUSTED,
-              415: code_pb2.UNIMPLEMENTED, 503: code_pb2.UNAVAILABLE}  # fmt: skip
+_GRPC_CODE = {
+    400: code_pb2.INVALID_ARGUMENT,
+    413: code_pb2.RESOURCE_EXHAUSTED,
+    415: code_pb2.UNIMPLEMENTED,
+    503: code_pb2.UNAVAILABLE,
+}
 
 
 def media_format(content_type: str | None) -> str:

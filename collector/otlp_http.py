@@ -12,14 +12,14 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from starlette.concurrency import run_in_threadpool
 
 from collector import otlp_codec
-from collector.dependencies import get_settings, get_writer
+from collector.dependencies import SettingsDep, WriterDep
 from collector.errors import OtlpError
 from collector.settings import Settings
 from storage.batch import ColumnBatch
@@ -47,12 +47,24 @@ def _single(convert):
     return wrapped
 
 
-TRACES = Signal(trace_service_pb2.ExportTraceServiceRequest, trace_service_pb2.ExportTraceServiceResponse,
-                _single(spans_to_batch), "rejected_spans")  # fmt: skip
-LOGS = Signal(logs_service_pb2.ExportLogsServiceRequest, logs_service_pb2.ExportLogsServiceResponse,
-              _single(logs_to_batch), "rejected_log_records")  # fmt: skip
-METRICS = Signal(metrics_service_pb2.ExportMetricsServiceRequest, metrics_service_pb2.ExportMetricsServiceResponse,
-                 metrics_to_batches, "rejected_data_points")  # fmt: skip
+TRACES = Signal(
+    trace_service_pb2.ExportTraceServiceRequest,
+    trace_service_pb2.ExportTraceServiceResponse,
+    _single(spans_to_batch),
+    "rejected_spans",
+)
+LOGS = Signal(
+    logs_service_pb2.ExportLogsServiceRequest,
+    logs_service_pb2.ExportLogsServiceResponse,
+    _single(logs_to_batch),
+    "rejected_log_records",
+)
+METRICS = Signal(
+    metrics_service_pb2.ExportMetricsServiceRequest,
+    metrics_service_pb2.ExportMetricsServiceResponse,
+    metrics_to_batches,
+    "rejected_data_points",
+)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -77,8 +89,7 @@ async def _export(request: Request, signal: Signal, settings: Settings, writer: 
     fmt = otlp_codec.media_format(request.headers.get("content-type"))
     raw = await _read_body(request, settings.max_body_bytes)
     # Decoding is CPU work: keep it off the event loop so health checks and other requests flow.
-    batches, rejected = await run_in_threadpool(_decode_and_convert, raw, request, fmt, signal,
-                                                settings.max_body_bytes)  # fmt: skip
+    batches, rejected = await run_in_threadpool(_decode_and_convert, raw, request, fmt, signal, settings.max_body_bytes)
     retry = settings.retry_after_seconds
     try:
         durable = writer.submit(batches)
@@ -101,18 +112,15 @@ _BODY_DOC = {"requestBody": {"content": {otlp_codec.PROTOBUF: {}, otlp_codec.JSO
 
 
 @router.post("/traces", summary="Export spans (OTLP/HTTP)", openapi_extra=_BODY_DOC)
-async def export_traces(request: Request, settings: Settings = Depends(get_settings),
-                        writer: BatchWriter = Depends(get_writer)) -> Response:  # fmt: skip
+async def export_traces(request: Request, settings: SettingsDep, writer: WriterDep) -> Response:
     return await _export(request, TRACES, settings, writer)
 
 
 @router.post("/logs", summary="Export log records (OTLP/HTTP)", openapi_extra=_BODY_DOC)
-async def export_logs(request: Request, settings: Settings = Depends(get_settings),
-                      writer: BatchWriter = Depends(get_writer)) -> Response:  # fmt: skip
+async def export_logs(request: Request, settings: SettingsDep, writer: WriterDep) -> Response:
     return await _export(request, LOGS, settings, writer)
 
 
 @router.post("/metrics", summary="Export metric points (OTLP/HTTP)", openapi_extra=_BODY_DOC)
-async def export_metrics(request: Request, settings: Settings = Depends(get_settings),
-                         writer: BatchWriter = Depends(get_writer)) -> Response:  # fmt: skip
+async def export_metrics(request: Request, settings: SettingsDep, writer: WriterDep) -> Response:
     return await _export(request, METRICS, settings, writer)

@@ -73,6 +73,7 @@ class BatchWriter:
         self._cond = threading.Condition()
         self._pending = _Cycle()
         self._closing = False
+        self._draining = False
         self._stats = WriterStats()
         self._thread = threading.Thread(target=self._run, name="hopscope-writer", daemon=True)
 
@@ -114,6 +115,15 @@ class BatchWriter:
             self._cond.notify()
         return future
 
+    def drain(self) -> None:
+        """Stop lingering: write what waits now, and every later submit at once, until close().
+
+        Called when shutdown begins, so requests still waiting for their flush are answered
+        before the server stops waiting for them."""
+        with self._cond:
+            self._draining = True
+            self._cond.notify()
+
     def close(self, timeout: float = 60.0) -> None:
         """Write everything already submitted, then stop. Later submits raise WriterClosed."""
         with self._cond:
@@ -131,7 +141,7 @@ class BatchWriter:
                         return None
                     self._cond.wait()
                     continue
-                if self._closing or cycle.rows >= self._max_batch_rows:
+                if self._closing or self._draining or cycle.rows >= self._max_batch_rows:
                     break
                 remaining = cycle.started + self._flush_interval - self._clock()
                 if remaining <= 0:

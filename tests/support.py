@@ -45,8 +45,9 @@ def free_port() -> int:
 def query_data_dir(data_dir: Path, sql: str) -> list[dict]:
     """Run one query against the embedded ClickHouse under `data_dir` (collector stopped)."""
     path = str((Path(data_dir) / "clickhouse").resolve())
-    out = subprocess.run([sys.executable, "-c", _READ_SCRIPT, path, sql], capture_output=True, text=True,
-                         timeout=120, check=False)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", _READ_SCRIPT, path, sql], capture_output=True, text=True, timeout=120, check=False
+    )
     if out.returncode != 0:
         raise AssertionError(f"query failed: {out.stderr[-2000:]}")
     return json.loads(out.stdout)
@@ -67,8 +68,17 @@ class CollectorProcess:
     def start(self, timeout: float = 60.0) -> CollectorProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        cmd = [sys.executable, "-m", "collector.cli", "collector", "--port", str(self.port),
-               "--data-dir", str(self.data_dir), *self.args]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "collector.cli",
+            "collector",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            *self.args,
+        ]
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -12,10 +12,22 @@ from storage.model.attributes import (
 )
 
 LOG_COLUMNS = (
-    "Timestamp", "TraceId", "SpanId", "TraceFlags", "SeverityText", "SeverityNumber", "ServiceName", "Body",
-    "ResourceSchemaUrl", "ResourceAttributes", "ScopeSchemaUrl", "ScopeName", "ScopeVersion",
-    "ScopeAttributes", "LogAttributes",
-)  # fmt: skip
+    "Timestamp",
+    "TraceId",
+    "SpanId",
+    "TraceFlags",
+    "SeverityText",
+    "SeverityNumber",
+    "ServiceName",
+    "Body",
+    "ResourceSchemaUrl",
+    "ResourceAttributes",
+    "ScopeSchemaUrl",
+    "ScopeName",
+    "ScopeVersion",
+    "ScopeAttributes",
+    "LogAttributes",
+)
 
 
 def logs_to_batch(request) -> tuple[ColumnBatch, Rejections]:
@@ -25,8 +37,23 @@ def logs_to_batch(request) -> tuple[ColumnBatch, Rejections]:
     are stored as they are, structured bodies as compact JSON.
     """
     columns = {name: [] for name in LOG_COLUMNS}
-    (ts, trace_ids, span_ids, flags, sev_texts, sev_numbers, services, bodies, res_urls, res_attrs,
-     scope_urls, scope_names, scope_versions, scope_attrs, log_attrs) = columns.values()  # fmt: skip
+    (
+        ts,
+        trace_ids,
+        span_ids,
+        flags,
+        sev_texts,
+        sev_numbers,
+        services,
+        bodies,
+        res_urls,
+        res_attrs,
+        scope_urls,
+        scope_names,
+        scope_versions,
+        scope_attrs,
+        log_attrs,
+    ) = columns.values()
     rejected = Rejections()
     for resource_logs in request.resource_logs:
         resource_map = attributes_to_map(resource_logs.resource.attributes)

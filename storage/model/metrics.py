@@ -6,14 +6,28 @@ from storage.batch import ColumnBatch
 from storage.model.attributes import Rejections, attributes_to_map, span_id_error, trace_id_error
 
 _COMMON = (
-    "ResourceAttributes", "ResourceSchemaUrl", "ScopeName", "ScopeVersion", "ScopeAttributes",
-    "ScopeDroppedAttrCount", "ScopeSchemaUrl", "ServiceName", "MetricName", "MetricDescription",
-    "MetricUnit", "Attributes", "StartTimeUnix", "TimeUnix",
-)  # fmt: skip
+    "ResourceAttributes",
+    "ResourceSchemaUrl",
+    "ScopeName",
+    "ScopeVersion",
+    "ScopeAttributes",
+    "ScopeDroppedAttrCount",
+    "ScopeSchemaUrl",
+    "ServiceName",
+    "MetricName",
+    "MetricDescription",
+    "MetricUnit",
+    "Attributes",
+    "StartTimeUnix",
+    "TimeUnix",
+)
 _EXEMPLARS = (
-    "Exemplars.FilteredAttributes", "Exemplars.TimeUnix", "Exemplars.Value", "Exemplars.SpanId",
+    "Exemplars.FilteredAttributes",
+    "Exemplars.TimeUnix",
+    "Exemplars.Value",
+    "Exemplars.SpanId",
     "Exemplars.TraceId",
-)  # fmt: skip
+)
 
 METRIC_COLUMNS = {
     "otel_metrics_gauge": _COMMON + ("Value", "Flags") + _EXEMPLARS,
@@ -23,13 +37,20 @@ METRIC_COLUMNS = {
     + _EXEMPLARS
     + ("Flags", "Min", "Max", "AggregationTemporality"),
     "otel_metrics_exp_histogram": _COMMON
-    + ("Count", "Sum", "Scale", "ZeroCount", "PositiveOffset", "PositiveBucketCounts", "NegativeOffset",
-       "NegativeBucketCounts")
+    + (
+        "Count",
+        "Sum",
+        "Scale",
+        "ZeroCount",
+        "PositiveOffset",
+        "PositiveBucketCounts",
+        "NegativeOffset",
+        "NegativeBucketCounts",
+    )
     + _EXEMPLARS
     + ("Flags", "Min", "Max", "AggregationTemporality"),
-    "otel_metrics_summary": _COMMON + ("Count", "Sum", "ValueAtQuantiles.Quantile", "ValueAtQuantiles.Value",
-                                       "Flags"),
-}  # fmt: skip
+    "otel_metrics_summary": _COMMON + ("Count", "Sum", "ValueAtQuantiles.Quantile", "ValueAtQuantiles.Value", "Flags"),
+}
 
 _TABLE_OF = {
     "gauge": "otel_metrics_gauge",
@@ -65,10 +86,23 @@ def _specific(kind: str, data, point) -> tuple:
     if kind == "histogram":
         return (point.count, point.sum, list(point.bucket_counts), list(point.explicit_bounds))
     if kind == "exponential_histogram":
-        return (point.count, point.sum, point.scale, point.zero_count, point.positive.offset,
-                list(point.positive.bucket_counts), point.negative.offset, list(point.negative.bucket_counts))  # fmt: skip
-    return (point.count, point.sum, [q.quantile for q in point.quantile_values],
-            [q.value for q in point.quantile_values], point.flags)  # fmt: skip
+        return (
+            point.count,
+            point.sum,
+            point.scale,
+            point.zero_count,
+            point.positive.offset,
+            list(point.positive.bucket_counts),
+            point.negative.offset,
+            list(point.negative.bucket_counts),
+        )
+    return (
+        point.count,
+        point.sum,
+        [q.quantile for q in point.quantile_values],
+        [q.value for q in point.quantile_values],
+        point.flags,
+    )
 
 
 def _trailing(kind: str, data, point) -> tuple:
@@ -90,8 +124,16 @@ def metrics_to_batches(request) -> tuple[list[ColumnBatch], Rejections]:
         res_url = resource_metrics.schema_url
         for scope_metrics in resource_metrics.scope_metrics:
             scope = scope_metrics.scope
-            scope_head = (resource_map, res_url, scope.name, scope.version, attributes_to_map(scope.attributes),
-                          scope.dropped_attributes_count, scope_metrics.schema_url, service)  # fmt: skip
+            scope_head = (
+                resource_map,
+                res_url,
+                scope.name,
+                scope.version,
+                attributes_to_map(scope.attributes),
+                scope.dropped_attributes_count,
+                scope_metrics.schema_url,
+                service,
+            )
             for metric in scope_metrics.metrics:
                 kind = metric.WhichOneof("data")
                 if kind is None:
@@ -115,5 +157,9 @@ def metrics_to_batches(request) -> tuple[list[ColumnBatch], Rejections]:
     for table, table_rows in rows.items():
         names = METRIC_COLUMNS[table]
         if table_rows:
-            batches.append(ColumnBatch(table, {name: list(col) for name, col in zip(names, zip(*table_rows))}))
+            batches.append(
+                ColumnBatch(
+                    table, {name: list(col) for name, col in zip(names, zip(*table_rows, strict=True), strict=True)}
+                )
+            )
     return batches, rejected

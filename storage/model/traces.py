@@ -9,11 +9,29 @@ SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consum
 STATUS_CODES = ("Unset", "Ok", "Error")
 
 TRACE_COLUMNS = (
-    "Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind", "ServiceName",
-    "ResourceAttributes", "ScopeName", "ScopeVersion", "SpanAttributes", "Duration", "StatusCode",
-    "StatusMessage", "Events.Timestamp", "Events.Name", "Events.Attributes", "Links.TraceId",
-    "Links.SpanId", "Links.TraceState", "Links.Attributes",
-)  # fmt: skip
+    "Timestamp",
+    "TraceId",
+    "SpanId",
+    "ParentSpanId",
+    "TraceState",
+    "SpanName",
+    "SpanKind",
+    "ServiceName",
+    "ResourceAttributes",
+    "ScopeName",
+    "ScopeVersion",
+    "SpanAttributes",
+    "Duration",
+    "StatusCode",
+    "StatusMessage",
+    "Events.Timestamp",
+    "Events.Name",
+    "Events.Attributes",
+    "Links.TraceId",
+    "Links.SpanId",
+    "Links.TraceState",
+    "Links.Attributes",
+)
 
 
 def _span_error(span) -> str | None:
@@ -34,9 +52,30 @@ def _span_error(span) -> str | None:
 def spans_to_batch(request) -> tuple[ColumnBatch, Rejections]:
     """Convert every valid span; spans with invalid ids are counted in the returned Rejections."""
     columns = {name: [] for name in TRACE_COLUMNS}
-    (ts, trace_ids, span_ids, parent_ids, states, names, kinds, services, res_attrs, scope_names,
-     scope_versions, span_attrs, durations, status_codes, status_messages, ev_ts, ev_names, ev_attrs,
-     ln_trace_ids, ln_span_ids, ln_states, ln_attrs) = columns.values()  # fmt: skip
+    (
+        ts,
+        trace_ids,
+        span_ids,
+        parent_ids,
+        states,
+        names,
+        kinds,
+        services,
+        res_attrs,
+        scope_names,
+        scope_versions,
+        span_attrs,
+        durations,
+        status_codes,
+        status_messages,
+        ev_ts,
+        ev_names,
+        ev_attrs,
+        ln_trace_ids,
+        ln_span_ids,
+        ln_states,
+        ln_attrs,
+    ) = columns.values()
     rejected = Rejections()
     for resource_spans in request.resource_spans:
         resource_map = attributes_to_map(resource_spans.resource.attributes)

@@ -8,13 +8,13 @@ import time
 
 import httpx2 as httpx
 import pytest
+from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
-from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
@@ -43,9 +43,13 @@ def _send_with_sdk(url: str, service: str) -> dict:
     otel_logger = logger_provider.get_logger("e2e.logs")
 
     reader = InMemoryMetricReader()
-    meter_provider = MeterProvider(resource=resource, metric_readers=[reader], views=[
-        View(instrument_name="payload.size", aggregation=ExponentialBucketHistogramAggregation()),
-    ])  # fmt: skip
+    meter_provider = MeterProvider(
+        resource=resource,
+        metric_readers=[reader],
+        views=[
+            View(instrument_name="payload.size", aggregation=ExponentialBucketHistogramAggregation()),
+        ],
+    )
     meter = meter_provider.get_meter("e2e.meter")
     requests_counter = meter.create_counter("http.requests", unit="1", description="requests served")
     inflight = meter.create_up_down_counter("http.inflight")
@@ -53,17 +57,24 @@ def _send_with_sdk(url: str, service: str) -> dict:
     payload = meter.create_histogram("payload.size", unit="By")
     meter.create_observable_gauge("queue.depth", callbacks=[lambda options: [_observation(17)]])
 
-    with tracer.start_as_current_span("GET /checkout", kind=SpanKind.SERVER,
-                                      attributes={"http.route": "/checkout", "http.status_code": 500}) as root:  # fmt: skip
+    with tracer.start_as_current_span(
+        "GET /checkout", kind=SpanKind.SERVER, attributes={"http.route": "/checkout", "http.status_code": 500}
+    ) as root:
         root_ctx = root.get_span_context()
         with tracer.start_as_current_span(
-            "charge", kind=SpanKind.CLIENT, attributes={"retry": True, "amount": 12.5, "tags": ["a", "b"]},
+            "charge",
+            kind=SpanKind.CLIENT,
+            attributes={"retry": True, "amount": 12.5, "tags": ["a", "b"]},
             links=[Link(root_ctx, {"link.kind": "follows"})],
         ) as child:
             child.add_event("retrying", {"attempt": 2})
             child.set_status(Status(StatusCode.ERROR, "card declined"))
-            otel_logger.emit(body="payment failed for order 42", severity_number=SeverityNumber.ERROR,
-                             severity_text="ERROR", attributes={"order.id": "42"})  # fmt: skip
+            otel_logger.emit(
+                body="payment failed for order 42",
+                severity_number=SeverityNumber.ERROR,
+                severity_text="ERROR",
+                attributes={"order.id": "42"},
+            )
             latency.record(12.0, {"route": "/checkout"})
             child_ctx = child.get_span_context()
         requests_counter.add(3, {"route": "/checkout"})
@@ -76,9 +87,15 @@ def _send_with_sdk(url: str, service: str) -> dict:
     tracer_provider.shutdown()
     logger_provider.shutdown()
     meter_provider.shutdown()
-    return {"trace_id": format(root_ctx.trace_id, "032x"), "root_span": format(root_ctx.span_id, "016x"),
-            "child_span": format(child_ctx.span_id, "016x"), "metrics": metrics_data,
-            "flags": int(child_ctx.trace_flags), "root_times": (root.start_time, root.end_time), "child_times": (child.start_time, child.end_time)}  # fmt: skip
+    return {
+        "trace_id": format(root_ctx.trace_id, "032x"),
+        "root_span": format(root_ctx.span_id, "016x"),
+        "child_span": format(child_ctx.span_id, "016x"),
+        "metrics": metrics_data,
+        "flags": int(child_ctx.trace_flags),
+        "root_times": (root.start_time, root.end_time),
+        "child_times": (child.start_time, child.end_time),
+    }
 
 
 def _observation(value):
@@ -105,16 +122,24 @@ def test_sdk_telemetry_arrives_exactly(tmp_path):
     now = time.time_ns()
     with CollectorProcess(tmp_path / "data") as collector:
         sent = _send_with_sdk(collector.url, service)
-        assert httpx.post(collector.url + "/v1/metrics", content=_summary_request(service, now), headers=PB,
-                          timeout=30).status_code == 200  # fmt: skip
+        assert (
+            httpx.post(
+                collector.url + "/v1/metrics", content=_summary_request(service, now), headers=PB, timeout=30
+            ).status_code
+            == 200
+        )
         assert collector.stop() == 0  # SIGTERM: flush and exit cleanly
     data = tmp_path / "data"
 
-    spans = query_data_dir(data, (
-        "SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, ResourceAttributes, ScopeName,"
-        " ScopeVersion, SpanAttributes, Duration, toUnixTimestamp64Nano(Timestamp) AS StartNs, StatusCode,"
-        " StatusMessage, Events.Name, Events.Attributes, Links.TraceId, Links.SpanId, Links.Attributes"
-        " FROM otel_traces ORDER BY Timestamp"))  # fmt: skip
+    spans = query_data_dir(
+        data,
+        (
+            "SELECT TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, ResourceAttributes, ScopeName,"
+            " ScopeVersion, SpanAttributes, Duration, toUnixTimestamp64Nano(Timestamp) AS StartNs, StatusCode,"
+            " StatusMessage, Events.Name, Events.Attributes, Links.TraceId, Links.SpanId, Links.Attributes"
+            " FROM otel_traces ORDER BY Timestamp"
+        ),
+    )
     assert [s["SpanName"] for s in spans] == ["GET /checkout", "charge"]
     root, child = spans
     assert {root["TraceId"], child["TraceId"]} == {sent["trace_id"]}
@@ -137,8 +162,11 @@ def test_sdk_telemetry_arrives_exactly(tmp_path):
     lookup = query_data_dir(data, "SELECT DISTINCT TraceId FROM otel_traces_trace_id_ts")
     assert lookup == [{"TraceId": sent["trace_id"]}]
 
-    logs = query_data_dir(data, "SELECT Body, SeverityText, SeverityNumber, TraceId, SpanId, TraceFlags,"
-                                " ServiceName, LogAttributes, toUnixTimestamp64Nano(Timestamp) AS Ns FROM otel_logs")  # fmt: skip
+    logs = query_data_dir(
+        data,
+        "SELECT Body, SeverityText, SeverityNumber, TraceId, SpanId, TraceFlags,"
+        " ServiceName, LogAttributes, toUnixTimestamp64Nano(Timestamp) AS Ns FROM otel_logs",
+    )
     assert len(logs) == 1
     log = logs[0]
     assert log["Body"] == "payment failed for order 42"
@@ -161,11 +189,16 @@ def _sent_points(metrics_data) -> dict:
 
 def _assert_metrics(data, sent, service):
     points = _sent_points(sent["metrics"])
-    sums = query_data_dir(data, "SELECT MetricName, Value, IsMonotonic, AggregationTemporality, Attributes,"
-                                " MetricUnit, MetricDescription, toUnixTimestamp64Nano(TimeUnix) AS T,"
-                                " toUnixTimestamp64Nano(StartTimeUnix) AS S FROM otel_metrics_sum ORDER BY MetricName")  # fmt: skip
+    sums = query_data_dir(
+        data,
+        "SELECT MetricName, Value, IsMonotonic, AggregationTemporality, Attributes,"
+        " MetricUnit, MetricDescription, toUnixTimestamp64Nano(TimeUnix) AS T,"
+        " toUnixTimestamp64Nano(StartTimeUnix) AS S FROM otel_metrics_sum ORDER BY MetricName",
+    )
     assert [(m["MetricName"], m["Value"], m["IsMonotonic"]) for m in sums] == [
-        ("http.inflight", -2.0, False), ("http.requests", 3.0, True)]  # fmt: skip
+        ("http.inflight", -2.0, False),
+        ("http.requests", 3.0, True),
+    ]
     requests = sums[1]
     assert requests["AggregationTemporality"] == 2 and requests["Attributes"] == {"route": "/checkout"}
     assert (requests["MetricUnit"], requests["MetricDescription"]) == ("1", "requests served")
@@ -173,11 +206,15 @@ def _assert_metrics(data, sent, service):
     assert requests["S"] == points["http.requests"].start_time_unix_nano
 
     gauges = query_data_dir(data, "SELECT MetricName, Value, Attributes, ServiceName FROM otel_metrics_gauge")
-    assert gauges == [{"MetricName": "queue.depth", "Value": 17.0, "Attributes": {"queue": "orders"},
-                       "ServiceName": service}]  # fmt: skip
+    assert gauges == [
+        {"MetricName": "queue.depth", "Value": 17.0, "Attributes": {"queue": "orders"}, "ServiceName": service}
+    ]
 
-    hist = query_data_dir(data, "SELECT Count, Sum, BucketCounts, ExplicitBounds, Min, Max, Exemplars.TraceId,"
-                                " Exemplars.SpanId, Exemplars.Value FROM otel_metrics_histogram")  # fmt: skip
+    hist = query_data_dir(
+        data,
+        "SELECT Count, Sum, BucketCounts, ExplicitBounds, Min, Max, Exemplars.TraceId,"
+        " Exemplars.SpanId, Exemplars.Value FROM otel_metrics_histogram",
+    )
     assert len(hist) == 1
     sent_hist = points["http.latency"]
     assert (hist[0]["Count"], hist[0]["Sum"], hist[0]["Min"], hist[0]["Max"]) == (1, 12.0, 12.0, 12.0)
@@ -186,17 +223,40 @@ def _assert_metrics(data, sent, service):
     assert hist[0]["Exemplars.TraceId"] == [sent["trace_id"]]  # recorded inside the sampled span
     assert hist[0]["Exemplars.SpanId"] == [sent["child_span"]] and hist[0]["Exemplars.Value"] == [12.0]
 
-    exp = query_data_dir(data, "SELECT Count, Sum, Scale, ZeroCount, PositiveOffset, PositiveBucketCounts,"
-                               " Min, Max FROM otel_metrics_exp_histogram")  # fmt: skip
+    exp = query_data_dir(
+        data,
+        "SELECT Count, Sum, Scale, ZeroCount, PositiveOffset, PositiveBucketCounts,"
+        " Min, Max FROM otel_metrics_exp_histogram",
+    )
     sent_exp = points["payload.size"]
-    assert exp == [{"Count": 4, "Sum": 1111.0, "Scale": sent_exp.scale, "ZeroCount": 0,
-                    "PositiveOffset": sent_exp.positive.offset,
-                    "PositiveBucketCounts": list(sent_exp.positive.bucket_counts), "Min": 1.0, "Max": 1000.0}]  # fmt: skip
+    assert exp == [
+        {
+            "Count": 4,
+            "Sum": 1111.0,
+            "Scale": sent_exp.scale,
+            "ZeroCount": 0,
+            "PositiveOffset": sent_exp.positive.offset,
+            "PositiveBucketCounts": list(sent_exp.positive.bucket_counts),
+            "Min": 1.0,
+            "Max": 1000.0,
+        }
+    ]
 
-    summary = query_data_dir(data, "SELECT MetricName, Count, Sum, ValueAtQuantiles.Quantile AS Q,"
-                                   " ValueAtQuantiles.Value AS V, Attributes FROM otel_metrics_summary")  # fmt: skip
-    assert summary == [{"MetricName": "rpc.duration.summary", "Count": 8, "Sum": 4.0, "Q": [0.5, 0.99],
-                        "V": [0.4, 1.9], "Attributes": {"method": "Pay"}}]  # fmt: skip
+    summary = query_data_dir(
+        data,
+        "SELECT MetricName, Count, Sum, ValueAtQuantiles.Quantile AS Q,"
+        " ValueAtQuantiles.Value AS V, Attributes FROM otel_metrics_summary",
+    )
+    assert summary == [
+        {
+            "MetricName": "rpc.duration.summary",
+            "Count": 8,
+            "Sum": 4.0,
+            "Q": [0.5, 0.99],
+            "V": [0.4, 1.9],
+            "Attributes": {"method": "Pay"},
+        }
+    ]
 
 
 def _spans_request(service: str, n: int, first: int = 1) -> bytes:
@@ -205,18 +265,27 @@ def _spans_request(service: str, n: int, first: int = 1) -> bytes:
     rs.resource.attributes.add(key="service.name", value=AnyValue(string_value=service))
     now = time.time_ns()
     for i in range(first, first + n):
-        rs.scope_spans.add().spans.add(trace_id=i.to_bytes(16, "big"), span_id=i.to_bytes(8, "big"), name="op",
-                                       start_time_unix_nano=now, end_time_unix_nano=now + 1)  # fmt: skip
+        rs.scope_spans.add().spans.add(
+            trace_id=i.to_bytes(16, "big"),
+            span_id=i.to_bytes(8, "big"),
+            name="op",
+            start_time_unix_nano=now,
+            end_time_unix_nano=now + 1,
+        )
     return request.SerializeToString()
 
 
 def test_data_survives_a_restart(tmp_path):
     data = tmp_path / "data"
     with CollectorProcess(data) as collector:
-        assert httpx.post(collector.url + "/v1/traces", content=_spans_request("before", 5), headers=PB).status_code == 200
+        assert (
+            httpx.post(collector.url + "/v1/traces", content=_spans_request("before", 5), headers=PB).status_code == 200
+        )
     with CollectorProcess(data) as collector:
-        assert httpx.post(collector.url + "/v1/traces", content=_spans_request("after", 2, 100),
-                          headers=PB).status_code == 200  # fmt: skip
+        assert (
+            httpx.post(collector.url + "/v1/traces", content=_spans_request("after", 2, 100), headers=PB).status_code
+            == 200
+        )
     rows = query_data_dir(data, "SELECT ServiceName, count() AS n FROM otel_traces GROUP BY ServiceName ORDER BY 1")
     assert rows == [{"ServiceName": "after", "n": 2}, {"ServiceName": "before", "n": 5}]
     migrations = query_data_dir(data, "SELECT count() AS n FROM hopscope_schema_migrations")
@@ -227,8 +296,12 @@ def test_full_queue_answers_503_and_shutdown_flushes_what_was_accepted(tmp_path)
     env = {"HOPSCOPE_QUEUE_MAX_ROWS": "3", "HOPSCOPE_FLUSH_INTERVAL_SECONDS": "30", "HOPSCOPE_RETRY_AFTER_SECONDS": "7"}
     collector = CollectorProcess(tmp_path / "data", env=env).start()
     first = {}
-    sender = threading.Thread(target=lambda: first.setdefault("response", httpx.post(
-        collector.url + "/v1/traces", content=_spans_request("queued", 3), headers=PB, timeout=60)))
+    sender = threading.Thread(
+        target=lambda: first.setdefault(
+            "response",
+            httpx.post(collector.url + "/v1/traces", content=_spans_request("queued", 3), headers=PB, timeout=60),
+        )
+    )
     sender.start()
     time.sleep(1.0)  # the first request's 3 rows now wait for the 30 s flush
     second = httpx.post(collector.url + "/v1/traces", content=_spans_request("refused", 2, 50), headers=PB)
@@ -246,10 +319,18 @@ def test_migrate_command_creates_the_schema(tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "collector.cli", "migrate", "--data-dir", str(tmp_path / "d")],
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "collector.cli", "migrate", "--data-dir", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "applied 001_traces" in out.stdout and "3 migrations applied" in out.stdout
-    again = subprocess.run([sys.executable, "-m", "collector.cli", "migrate", "--data-dir", str(tmp_path / "d")],
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    again = subprocess.run(
+        [sys.executable, "-m", "collector.cli", "migrate", "--data-dir", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "0 migrations applied" in again.stdout

@@ -29,16 +29,22 @@ def _spans(service: str, n: int = 3, bad: int = 0) -> ExportTraceServiceRequest:
     rs.resource.attributes.add(key="service.name", value=AnyValue(string_value=service))
     ss = rs.scope_spans.add()
     for i in range(n):
-        ss.spans.add(trace_id=bytes([i + 1] * 16), span_id=bytes([i + 1] * 8), name=f"op{i}",
-                     start_time_unix_nano=NOW + i, end_time_unix_nano=NOW + i + 1000)  # fmt: skip
+        ss.spans.add(
+            trace_id=bytes([i + 1] * 16),
+            span_id=bytes([i + 1] * 8),
+            name=f"op{i}",
+            start_time_unix_nano=NOW + i,
+            end_time_unix_nano=NOW + i + 1000,
+        )
     for i in range(bad):
         ss.spans.add(trace_id=b"\x09" * 15, span_id=bytes([i + 1] * 8), name="bad")
     return request
 
 
 def _count(ch, service: str, table: str = "otel_traces") -> int:
-    return ch.query(f"SELECT count() FROM {table} WHERE ServiceName = {{s:String}}",
-                    parameters={"s": service}).result_rows[0][0]  # fmt: skip
+    return ch.query(
+        f"SELECT count() FROM {table} WHERE ServiceName = {{s:String}}", parameters={"s": service}
+    ).result_rows[0][0]
 
 
 def test_protobuf_spans_are_acknowledged_after_they_are_stored(collector, ch, service_name):
@@ -51,29 +57,44 @@ def test_protobuf_spans_are_acknowledged_after_they_are_stored(collector, ch, se
 
 def test_hand_written_otlp_json_is_stored_exactly(collector, ch, service_name):
     body = {
-        "resourceSpans": [{
-            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service_name}}]},
-            "scopeSpans": [{
-                "scope": {"name": "manual", "version": "0.1"},
-                "spans": [{
-                    "traceId": "5B8EFFF798038103D269B633813FC60C",
-                    "spanId": "eee19b7ec3c1b174",
-                    "parentSpanId": "eee19b7ec3c1b173",
-                    "name": "charge",
-                    "kind": 3,
-                    "startTimeUnixNano": str(NOW),
-                    "endTimeUnixNano": NOW + 1234,
-                    "attributes": [{"key": "retries", "value": {"intValue": "2"}},
-                                   {"key": "ok", "value": {"boolValue": False}}],
-                    "status": {"code": 2, "message": "card declined"},
-                    "events": [{"timeUnixNano": str(NOW + 5), "name": "exception",
-                                "attributes": [{"key": "exception.type", "value": {"stringValue": "Declined"}}]}],
-                    "links": [{"traceId": "00000000000000000000000000000001", "spanId": "0000000000000002"}],
-                    "someFutureField": {"ignored": True},
-                }],
-            }],
-        }],
-    }  # fmt: skip
+        "resourceSpans": [
+            {
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service_name}}]},
+                "scopeSpans": [
+                    {
+                        "scope": {"name": "manual", "version": "0.1"},
+                        "spans": [
+                            {
+                                "traceId": "5B8EFFF798038103D269B633813FC60C",
+                                "spanId": "eee19b7ec3c1b174",
+                                "parentSpanId": "eee19b7ec3c1b173",
+                                "name": "charge",
+                                "kind": 3,
+                                "startTimeUnixNano": str(NOW),
+                                "endTimeUnixNano": NOW + 1234,
+                                "attributes": [
+                                    {"key": "retries", "value": {"intValue": "2"}},
+                                    {"key": "ok", "value": {"boolValue": False}},
+                                ],
+                                "status": {"code": 2, "message": "card declined"},
+                                "events": [
+                                    {
+                                        "timeUnixNano": str(NOW + 5),
+                                        "name": "exception",
+                                        "attributes": [{"key": "exception.type", "value": {"stringValue": "Declined"}}],
+                                    }
+                                ],
+                                "links": [
+                                    {"traceId": "00000000000000000000000000000001", "spanId": "0000000000000002"}
+                                ],
+                                "someFutureField": {"ignored": True},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
     response = collector.post("/v1/traces", content=json.dumps(body), headers=JS)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
@@ -84,9 +105,23 @@ def test_hand_written_otlp_json_is_stored_exactly(collector, ch, service_name):
         " Links.TraceId, ScopeName FROM otel_traces WHERE ServiceName = {s:String}",
         parameters={"s": service_name},
     ).result_rows
-    assert row == [("5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174", "eee19b7ec3c1b173", "Client", NOW, 1234,
-                    {"retries": "2", "ok": "false"}, "Error", "card declined", ["exception"], [NOW + 5],
-                    ["00000000000000000000000000000001"], "manual")]  # fmt: skip
+    assert row == [
+        (
+            "5b8efff798038103d269b633813fc60c",
+            "eee19b7ec3c1b174",
+            "eee19b7ec3c1b173",
+            "Client",
+            NOW,
+            1234,
+            {"retries": "2", "ok": "false"},
+            "Error",
+            "card declined",
+            ["exception"],
+            [NOW + 5],
+            ["00000000000000000000000000000001"],
+            "manual",
+        )
+    ]
 
 
 def test_gzip_request(collector, ch, service_name):
@@ -113,13 +148,25 @@ def test_partial_success_reports_rejected_spans_and_stores_the_rest(collector, c
 
 
 def test_partial_success_in_json_for_malformed_hex_ids(collector, ch, service_name):
-    body = {"resourceLogs": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service_name}}]},
-        "scopeLogs": [{"logRecords": [
-            {"timeUnixNano": str(NOW), "body": {"stringValue": "fine"}, "traceId": "5b8efff798038103d269b633813fc60c"},
-            {"timeUnixNano": str(NOW), "body": {"stringValue": "bad id"}, "traceId": "not-hex"},
-        ]}],
-    }]}  # fmt: skip
+    body = {
+        "resourceLogs": [
+            {
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service_name}}]},
+                "scopeLogs": [
+                    {
+                        "logRecords": [
+                            {
+                                "timeUnixNano": str(NOW),
+                                "body": {"stringValue": "fine"},
+                                "traceId": "5b8efff798038103d269b633813fc60c",
+                            },
+                            {"timeUnixNano": str(NOW), "body": {"stringValue": "bad id"}, "traceId": "not-hex"},
+                        ]
+                    }
+                ],
+            }
+        ]
+    }
     response = collector.post("/v1/logs", content=json.dumps(body), headers=JS)
     assert response.status_code == 200
     assert response.json()["partialSuccess"]["rejectedLogRecords"] == "1"
@@ -168,8 +215,9 @@ def test_body_over_the_limit_and_gzip_bomb_get_413(storage_url, ch, service_name
         _assert_status(client.post("/v1/traces", content=big, headers=PB), 413, "exceeds", "pb")
         bomb = gzip.compress(b"\x00" * (200 * 1024 * 1024))  # 200 MiB of zeros in ~200 KB
         assert len(bomb) > 64 * 1024  # over the wire limit itself: rejected before inflating
-        _assert_status(client.post("/v1/traces", content=bomb, headers={**PB, "Content-Encoding": "gzip"}),
-                       413, "exceeds", "pb")  # fmt: skip
+        _assert_status(
+            client.post("/v1/traces", content=bomb, headers={**PB, "Content-Encoding": "gzip"}), 413, "exceeds", "pb"
+        )
         small_bomb = gzip.compress(b"\x00" * (50 * 1024 * 1024), compresslevel=9)[: 60 * 1024]
         response = client.post("/v1/traces", content=small_bomb, headers={**PB, "Content-Encoding": "gzip"})
         _assert_status(response, 413, "decompressed body exceeds", "pb")
@@ -186,8 +234,10 @@ def test_logs_with_structured_body(collector, ch, service_name):
     record.body.kvlist_value.values.add(key="user", value=AnyValue(string_value="ada"))
     record.attributes.add(key="http.status_code", value=AnyValue(int_value=503))
     assert collector.post("/v1/logs", content=request.SerializeToString(), headers=PB).status_code == 200
-    rows = ch.query("SELECT Body, SeverityText, SeverityNumber, LogAttributes FROM otel_logs WHERE ServiceName = "
-                    "{s:String}", parameters={"s": service_name}).result_rows  # fmt: skip
+    rows = ch.query(
+        "SELECT Body, SeverityText, SeverityNumber, LogAttributes FROM otel_logs WHERE ServiceName = {s:String}",
+        parameters={"s": service_name},
+    ).result_rows
     assert rows == [('{"user":"ada"}', "INFO", 9, {"http.status_code": "503"})]
 
 

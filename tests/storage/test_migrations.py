@@ -1,9 +1,16 @@
 from storage.migrations import applied_versions, is_current, latest_version, load_migrations, migrate
 
 OTEL_TABLES = [
-    "otel_traces", "otel_traces_trace_id_ts", "otel_traces_trace_id_ts_mv", "otel_logs", "otel_metrics_gauge",
-    "otel_metrics_sum", "otel_metrics_histogram", "otel_metrics_exp_histogram", "otel_metrics_summary",
-]  # fmt: skip
+    "otel_traces",
+    "otel_traces_trace_id_ts",
+    "otel_traces_trace_id_ts_mv",
+    "otel_logs",
+    "otel_metrics_gauge",
+    "otel_metrics_sum",
+    "otel_metrics_histogram",
+    "otel_metrics_exp_histogram",
+    "otel_metrics_summary",
+]
 
 
 def _columns(ch, table):

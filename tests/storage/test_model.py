@@ -40,8 +40,14 @@ def _request_with_span(**fields) -> ExportTraceServiceRequest:
     rs.resource.attributes.add(key="service.name", value=AnyValue(string_value="checkout"))
     ss = rs.scope_spans.add()
     ss.scope.name, ss.scope.version = "lib", "1.2"
-    span = ss.spans.add(trace_id=TRACE_ID, span_id=SPAN_ID, name="GET /cart", kind=3,
-                        start_time_unix_nano=1_000, end_time_unix_nano=5_500)  # fmt: skip
+    span = ss.spans.add(
+        trace_id=TRACE_ID,
+        span_id=SPAN_ID,
+        name="GET /cart",
+        kind=3,
+        start_time_unix_nano=1_000,
+        end_time_unix_nano=5_500,
+    )
     for key, value in fields.items():
         setattr(span, key, value)
     return request
@@ -88,8 +94,9 @@ def test_log_rows_fall_back_to_observed_time_and_keep_structured_bodies():
     rl = request.resource_logs.add()
     rl.resource.attributes.add(key="service.name", value=AnyValue(string_value="ledger"))
     sl = rl.scope_logs.add()
-    plain = sl.log_records.add(time_unix_nano=10, severity_number=17, severity_text="ERROR", flags=1,
-                               trace_id=TRACE_ID, span_id=SPAN_ID)  # fmt: skip
+    plain = sl.log_records.add(
+        time_unix_nano=10, severity_number=17, severity_text="ERROR", flags=1, trace_id=TRACE_ID, span_id=SPAN_ID
+    )
     plain.body.string_value = "db timeout"
     structured = sl.log_records.add(observed_time_unix_nano=20)
     structured.body.kvlist_value.values.add(key="order", value=AnyValue(int_value=7))

@@ -11,16 +11,20 @@ NOW = time.time_ns()  # rows older than the 7-day TTL would be dropped on insert
 
 
 def _log_rows(service: str, n: int, start: int = 0) -> ColumnBatch:
-    return ColumnBatch("otel_logs", {
-        "Timestamp": [NOW + start + i for i in range(n)],
-        "ServiceName": [service] * n,
-        "Body": [f"line {start + i}" for i in range(n)],
-    })  # fmt: skip
+    return ColumnBatch(
+        "otel_logs",
+        {
+            "Timestamp": [NOW + start + i for i in range(n)],
+            "ServiceName": [service] * n,
+            "Body": [f"line {start + i}" for i in range(n)],
+        },
+    )
 
 
 def _count(ch, service: str) -> int:
-    return ch.query("SELECT count() FROM otel_logs WHERE ServiceName = {s:String}",
-                    parameters={"s": service}).result_rows[0][0]  # fmt: skip
+    return ch.query(
+        "SELECT count() FROM otel_logs WHERE ServiceName = {s:String}", parameters={"s": service}
+    ).result_rows[0][0]
 
 
 def test_many_small_submits_share_few_inserts(ch, storage_url, service_name):
@@ -101,3 +105,18 @@ def test_empty_submit_completes_without_an_insert(ch, storage_url):
     assert writer.submit([ColumnBatch("otel_logs", {"Body": []})]).result(timeout=1) is None
     assert writer.stats().inserts == 0
     writer.close()
+
+
+def test_drain_stops_lingering_so_waiting_callers_are_answered(ch, storage_url, service_name):
+    from storage.connection import connect
+
+    writer = BatchWriter(connect(storage_url), flush_interval=60)
+    writer.start()
+    waiting = writer.submit([_log_rows(service_name, 2)])
+    time.sleep(0.2)
+    assert not waiting.done()  # lingering for the 60 s flush interval
+    writer.drain()
+    waiting.result(timeout=10)
+    writer.submit([_log_rows(service_name, 1, start=10)]).result(timeout=10)  # still accepted, written at once
+    writer.close()
+    assert _count(ch, service_name) == 3
