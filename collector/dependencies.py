@@ -8,6 +8,7 @@ from typing import Annotated
 from clickhouse_connect.driver.client import Client
 from fastapi import Depends, Request
 
+from collector.pipeline import IngestPipeline
 from collector.settings import Settings
 from storage.writer import BatchWriter
 
@@ -20,6 +21,10 @@ def get_writer(request: Request) -> BatchWriter:
     return request.app.state.writer
 
 
+def get_pipeline(request: Request) -> IngestPipeline:
+    return request.app.state.pipeline
+
+
 def get_reader_client(request: Request) -> Client:
     return request.app.state.reader_client
 
@@ -27,3 +32,4 @@ def get_reader_client(request: Request) -> Client:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 WriterDep = Annotated[BatchWriter, Depends(get_writer)]
 ReaderClientDep = Annotated[Client, Depends(get_reader_client)]
+PipelineDep = Annotated[IngestPipeline, Depends(get_pipeline)]

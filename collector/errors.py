@@ -14,3 +14,7 @@ class OtlpError(Exception):
         self.status = status
         self.message = message
         self.retry_after = retry_after
+
+    def __reduce__(self):
+        # Raised in ingest worker processes and re-raised in the collector: keep every field.
+        return (OtlpError, (self.status, self.message, self.retry_after))

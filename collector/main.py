@@ -10,9 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from collector import health, otlp_codec, otlp_http
 from collector.errors import OtlpError
+from collector.pipeline import TABLES, IngestPipeline
 from collector.settings import Settings
 from storage.connection import connect, describe
 from storage.migrations import migrate
+from storage.native import read_schema
 from storage.writer import BatchWriter
 
 log = logging.getLogger("hopscope.collector")
@@ -41,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for migration in applied:
                 log.info("applied schema migration %03d_%s", migration.version, migration.name)
         app.state.reader_client = await run_in_threadpool(connect, url)
+        schema = await run_in_threadpool(read_schema, writer_client, TABLES)
+        app.state.pipeline = IngestPipeline(schema, settings.ingest_workers)
         writer = BatchWriter(
             writer_client,
             flush_interval=settings.flush_interval_seconds,
@@ -53,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await run_in_threadpool(app.state.pipeline.close)
             await run_in_threadpool(writer.close)
             stats = writer.stats()
             log.info("writer closed: %d rows written in %d inserts", stats.rows_written, stats.inserts)

@@ -15,12 +15,15 @@ flags override the environment; the defaults below apply last.
 - queue_max_rows: rows waiting or being written; past it requests get 503 (500,000).
 - retry_after_seconds: the Retry-After sent with 503 (2).
 - log_level: uvicorn and hopscope log level (info).
+- ingest_workers: processes that decode and convert OTLP requests (one per core); 0 converts
+  on the collector's own threads.
 - migrate_on_start: apply pending schema migrations at start-up (true); turn off where
   `hopscope migrate` runs once for a cluster.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -44,6 +47,7 @@ class Settings(BaseSettings):
     retry_after_seconds: int = Field(2, ge=1)
     log_level: str = "info"
     migrate_on_start: bool = True
+    ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=64)
 
     @property
     def storage_url(self) -> str:

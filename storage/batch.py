@@ -21,10 +21,3 @@ class ColumnBatch:
         for values in self.columns.values():
             return len(values)
         return 0
-
-    def extend(self, other: ColumnBatch) -> None:
-        """Append `other`'s rows; both batches must have the same table and columns."""
-        if other.table != self.table or other.columns.keys() != self.columns.keys():
-            raise ValueError(f"cannot merge rows of {other.table} into {self.table}")
-        for name, values in other.columns.items():
-            self.columns[name].extend(values)

@@ -1,8 +1,9 @@
-"""The batch writer: group commit of columnar rows into ClickHouse.
+"""The batch writer: group commit of encoded rows into ClickHouse.
 
-Callers (the OTLP receivers) hand over rows with `submit()` and wait on the returned future; a
-single background thread gathers everything submitted within `flush_interval` seconds (or until
-`max_batch_rows` rows are waiting) and writes it with one insert per table. A caller's future
+Callers (the OTLP receivers) hand over Native-format blocks with `submit()` and wait on the
+returned future; a single background thread gathers everything submitted within
+`flush_interval` seconds (or until `max_batch_rows` rows are waiting) and writes it with one
+insert per table (the blocks of a table are concatenated into one Native stream). A caller's future
 completes only after all of its rows are in ClickHouse, so acknowledging on it is acknowledging
 durable data, and thousands of rows share each insert however small the requests are.
 
@@ -21,8 +22,8 @@ from dataclasses import dataclass, field
 
 from clickhouse_connect.driver.client import Client
 
-from storage.batch import ColumnBatch
 from storage.errors import QueueFull, StorageUnavailable, WriterClosed
+from storage.native import NativeBlock
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,16 @@ class WriterStats:
 
 
 @dataclass
+class _Pending:
+    """The blocks waiting for one INSERT: one table, one column list."""
+
+    blocks: list[bytes] = field(default_factory=list)
+    rows: int = 0
+
+
+@dataclass
 class _Cycle:
-    tables: dict[str, ColumnBatch] = field(default_factory=dict)
+    inserts: dict[tuple[str, tuple[str, ...]], _Pending] = field(default_factory=dict)
     waiters: list[tuple[Future, frozenset[str]]] = field(default_factory=list)
     rows: int = 0
     started: float = 0.0
@@ -53,7 +62,7 @@ class BatchWriter:
 
     `submit()` never waits for ClickHouse. Its future resolves to None when the rows are written,
     or fails with StorageUnavailable (nothing of that table's rows was written by this flush; the
-    caller should answer "retry"). Ownership of the submitted batches passes to the writer.
+    caller should answer "retry").
     """
 
     def __init__(
@@ -84,14 +93,14 @@ class BatchWriter:
         with self._cond:
             return WriterStats(**vars(self._stats))
 
-    def submit(self, batches: Iterable[ColumnBatch]) -> Future:
-        """Queue the rows of `batches` (any tables) as one unit; see the class docstring."""
-        batches = [b for b in batches if b.rows]
+    def submit(self, blocks: Iterable[NativeBlock]) -> Future:
+        """Queue the rows of `blocks` (any tables) as one unit; see the class docstring."""
+        blocks = [b for b in blocks if b.rows]
         future: Future = Future()
-        if not batches:
+        if not blocks:
             future.set_result(None)
             return future
-        count = sum(b.rows for b in batches)
+        count = sum(b.rows for b in blocks)
         with self._cond:
             if self._closing:
                 raise WriterClosed("the writer is shutting down")
@@ -104,12 +113,11 @@ class BatchWriter:
             cycle = self._pending
             if not cycle.waiters:
                 cycle.started = self._clock()
-            for batch in batches:
-                if batch.table in cycle.tables:
-                    cycle.tables[batch.table].extend(batch)
-                else:
-                    cycle.tables[batch.table] = batch
-            cycle.waiters.append((future, frozenset(b.table for b in batches)))
+            for block in blocks:
+                pending = cycle.inserts.setdefault((block.table, block.columns), _Pending())
+                pending.blocks.append(block.data)
+                pending.rows += block.rows
+            cycle.waiters.append((future, frozenset(b.table for b in blocks)))
             cycle.rows += count
             self._stats.queued_rows += count
             self._cond.notify()
@@ -161,18 +169,16 @@ class BatchWriter:
     def _flush(self, cycle: _Cycle) -> None:
         failed: dict[str, Exception] = {}
         written = 0
-        for table, batch in cycle.tables.items():
+        for (table, columns), pending in cycle.inserts.items():
             try:
-                self._client.insert(
-                    table, list(batch.columns.values()), column_names=list(batch.columns), column_oriented=True
-                )
-                written += batch.rows
+                self._client.raw_insert(table, columns, insert_block=b"".join(pending.blocks), fmt="Native")
+                written += pending.rows
             except Exception as exc:  # any driver or engine error means "not written"
-                log.error("insert of %d rows into %s failed: %s", batch.rows, table, exc)
+                log.error("insert of %d rows into %s failed: %s", pending.rows, table, exc)
                 failed[table] = exc
         with self._cond:
             self._stats.flushes += 1
-            self._stats.inserts += len(cycle.tables) - len(failed)
+            self._stats.inserts += len(cycle.inserts) - len(failed)
             self._stats.failed_inserts += len(failed)
             self._stats.rows_written += written
             self._stats.rows_failed += cycle.rows - written

@@ -5,19 +5,25 @@ import pytest
 
 from storage.batch import ColumnBatch
 from storage.errors import QueueFull, StorageUnavailable, WriterClosed
+from storage.native import NativeBlock, NativeEncoder
 from storage.writer import BatchWriter
 
 NOW = time.time_ns()  # rows older than the 7-day TTL would be dropped on insert
+_ENCODER = NativeEncoder(
+    {"otel_logs": {"Timestamp": "DateTime64(9)", "ServiceName": "LowCardinality(String)", "Body": "String"}}
+)
 
 
-def _log_rows(service: str, n: int, start: int = 0) -> ColumnBatch:
-    return ColumnBatch(
-        "otel_logs",
-        {
-            "Timestamp": [NOW + start + i for i in range(n)],
-            "ServiceName": [service] * n,
-            "Body": [f"line {start + i}" for i in range(n)],
-        },
+def _log_rows(service: str, n: int, start: int = 0) -> NativeBlock:
+    return _ENCODER.encode(
+        ColumnBatch(
+            "otel_logs",
+            {
+                "Timestamp": [NOW + start + i for i in range(n)],
+                "ServiceName": [service] * n,
+                "Body": [f"line {start + i}" for i in range(n)],
+            },
+        )
     )
 
 
@@ -86,7 +92,7 @@ def test_failed_table_fails_only_its_callers(ch, storage_url, service_name):
 
     writer = BatchWriter(connect(storage_url), flush_interval=0.3)
     writer.start()
-    bad = writer.submit([ColumnBatch("no_such_table", {"x": [1]})])
+    bad = writer.submit([NativeBlock("no_such_table", ("x",), 1, b"\x01\x01\x01x\x05UInt8\x01")])
     good = writer.submit([_log_rows(service_name, 2)])
     with pytest.raises(StorageUnavailable):
         bad.result(timeout=30)
@@ -102,7 +108,7 @@ def test_empty_submit_completes_without_an_insert(ch, storage_url):
 
     writer = BatchWriter(connect(storage_url))
     writer.start()
-    assert writer.submit([ColumnBatch("otel_logs", {"Body": []})]).result(timeout=1) is None
+    assert writer.submit([NativeBlock("otel_logs", ("Body",), 0, b"")]).result(timeout=1) is None
     assert writer.stats().inserts == 0
     writer.close()
 

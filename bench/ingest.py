@@ -1,0 +1,170 @@
+"""Ingest benchmark: durable spans/s through the collector vs. the storage writer alone.
+
+    python bench/ingest.py [--duration 20] [--senders 4] [--spans-per-request 2000]
+
+1. Starts `hopscope collector` (embedded ClickHouse, fresh data directory) on a free port.
+2. A separate sender process posts pre-generated OTLP protobuf requests from several threads for
+   `--duration` seconds, counting acknowledged spans (200 = durable).
+3. Stops the collector (SIGTERM), counts the rows in ClickHouse, and reads its peak RSS.
+4. In another fresh process and data directory, inserts the same spans directly through the
+   storage writer (decode + convert + insert, the storage ceiling) for the same duration.
+Prints both rates and their ratio; the ratio is the figure to compare across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from otlp_load import make_request  # noqa: E402
+
+from tests.support import CollectorProcess, query_data_dir  # noqa: E402
+
+
+def _payloads(count: int, spans: int) -> list[bytes]:
+    return [make_request(spans, seed) for seed in range(count)]
+
+
+def _sender(url: str, duration: float, senders: int, payloads: list[bytes], spans: int, out) -> None:
+    import httpx2 as httpx
+
+    stop_at = time.monotonic() + duration
+    acked, refused, errors = [0] * senders, [0] * senders, [0] * senders
+
+    def run(k: int) -> None:
+        with httpx.Client(timeout=60) as client:
+            i = k
+            while time.monotonic() < stop_at:
+                try:
+                    response = client.post(
+                        url + "/v1/traces",
+                        content=payloads[i % len(payloads)],
+                        headers={"Content-Type": "application/x-protobuf"},
+                    )
+                except httpx.HTTPError:
+                    errors[k] += 1
+                    continue
+                if response.status_code == 200:
+                    acked[k] += spans
+                elif response.status_code == 503:
+                    refused[k] += 1
+                    time.sleep(0.05)
+                else:
+                    errors[k] += 1
+                i += senders
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(senders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put(
+        {"acked": sum(acked), "refused": sum(refused), "errors": sum(errors), "elapsed": time.monotonic() - started}
+    )
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def storage_ceiling(data_dir: str, duration: float, spans: int, count: int) -> dict:
+    """Runs in its own process (one chDB path per process): the writer alone, fed pre-encoded blocks."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    from storage.connection import connect
+    from storage.migrations import migrate
+    from storage.model import spans_to_batch
+    from storage.native import NativeEncoder, read_schema
+    from storage.writer import BatchWriter
+
+    payloads = _payloads(count, spans)
+    client = connect("chdb://" + data_dir)
+    migrate(client, 7)
+    encoder = NativeEncoder(read_schema(client, ["otel_traces"]))
+    started = time.perf_counter()
+    blocks = [encoder.encode(spans_to_batch(ExportTraceServiceRequest.FromString(p))[0]) for p in payloads]
+    convert_us = (time.perf_counter() - started) / (count * spans) * 1e6
+    writer = BatchWriter(client)
+    writer.start()
+    pending, done, i = [], 0, 0
+    started = time.monotonic()
+    while time.monotonic() - started < duration:
+        pending.append(writer.submit([blocks[i % count]]))
+        i += 1
+        if len(pending) >= 16:
+            pending.pop(0).result()
+            done += spans
+    for future in pending:
+        future.result()
+    elapsed = time.monotonic() - started
+    writer.close()
+    stored = client.query("SELECT count() FROM otel_traces").result_rows[0][0]
+    return {"stored": stored, "elapsed": elapsed, "inserts": writer.stats().inserts, "convert_us": convert_us}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--spans-per-request", type=int, default=2000)
+    parser.add_argument("--payloads", type=int, default=8)
+    args = parser.parse_args()
+    spans = args.spans_per_request
+    payloads = _payloads(args.payloads, spans)
+    print(f"{len(payloads)} requests of {spans} spans, {sum(map(len, payloads)) // len(payloads) // 1024} KiB each")
+
+    with tempfile.TemporaryDirectory(prefix="hopscope-bench-") as tmp:
+        collector = CollectorProcess(Path(tmp) / "data", env={"HOPSCOPE_LOG_LEVEL": "warning"}).start()
+        queue: mp.Queue = mp.Queue()
+        sender = mp.get_context("fork").Process(
+            target=_sender, args=(collector.url, args.duration, args.senders, payloads, spans, queue)
+        )
+        sender.start()
+        result = queue.get()
+        sender.join()
+        rss = _peak_rss_mib(collector.proc.pid)
+        code = collector.stop()
+        stored = query_data_dir(Path(tmp) / "data", "SELECT count() AS n FROM otel_traces")[0]["n"]
+        collector_rate = stored / result["elapsed"]
+
+        ceiling_args = (str(Path(tmp) / "ceiling"), args.duration, spans, args.payloads)
+        with mp.get_context("spawn").Pool(1) as pool:
+            ceiling = pool.apply(storage_ceiling, ceiling_args)
+        ceiling_rate = ceiling["stored"] / ceiling["elapsed"]
+
+    print(json.dumps({"collector": result, "stored": stored, "collector_exit": code}, indent=None))
+    print(
+        f"collector: {collector_rate:,.0f} durable spans/s ({stored:,} spans in {result['elapsed']:.1f} s, "
+        f"{result['refused']} requests refused with 503, {result['errors']} errors), peak RSS {rss:.0f} MiB"
+    )
+    print(
+        f"storage writer alone (pre-encoded blocks): {ceiling_rate:,.0f} spans/s "
+        f"({ceiling['stored']:,} spans, {ceiling['inserts']} inserts)"
+    )
+    print(
+        f"decode + convert + encode on one core: {ceiling['convert_us']:.1f} us/span "
+        f"({1e6 / ceiling['convert_us']:,.0f} spans/s per worker)"
+    )
+    print(f"ratio collector / storage ceiling: {collector_rate / ceiling_rate:.2f}")
+    if stored != result["acked"]:
+        print(f"WARNING: {result['acked']} spans acknowledged but {stored} stored", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("HOPSCOPE_LOG_LEVEL", "warning")
+    main()
