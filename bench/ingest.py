@@ -1,13 +1,14 @@
 """Ingest benchmark: durable spans/s through the collector vs. the storage writer alone.
 
-    python bench/ingest.py [--duration 20] [--senders 4] [--spans-per-request 2000]
+    python bench/ingest.py [--duration 20] [--senders 16] [--spans-per-request 2000]
 
 1. Starts `hopscope collector` (embedded ClickHouse, fresh data directory) on a free port.
 2. A separate sender process posts pre-generated OTLP protobuf requests from several threads for
    `--duration` seconds, counting acknowledged spans (200 = durable).
 3. Stops the collector (SIGTERM), counts the rows in ClickHouse, and reads its peak RSS.
 4. In another fresh process and data directory, inserts the same spans directly through the
-   storage writer (decode + convert + insert, the storage ceiling) for the same duration.
+   storage writer for the same duration, pre-encoded (the storage ceiling), and times decode +
+   convert + encode of the requests on one core (the per-worker cost).
 Prints both rates and their ratio; the ratio is the figure to compare across machines.
 """
 
@@ -81,6 +82,17 @@ def _peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry.name))
+        except (OSError, ValueError):
+            continue
+    return kids
+
+
 def storage_ceiling(data_dir: str, duration: float, spans: int, count: int) -> dict:
     """Runs in its own process (one chDB path per process): the writer alone, fed pre-encoded blocks."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -100,12 +112,13 @@ def storage_ceiling(data_dir: str, duration: float, spans: int, count: int) -> d
     convert_us = (time.perf_counter() - started) / (count * spans) * 1e6
     writer = BatchWriter(client)
     writer.start()
+    in_flight = max(16, 2 * 20_000 // spans)  # enough waiting rows to fill each batch
     pending, done, i = [], 0, 0
     started = time.monotonic()
     while time.monotonic() - started < duration:
         pending.append(writer.submit([blocks[i % count]]))
         i += 1
-        if len(pending) >= 16:
+        if len(pending) >= in_flight:
             pending.pop(0).result()
             done += spans
     for future in pending:
@@ -119,7 +132,7 @@ def storage_ceiling(data_dir: str, duration: float, spans: int, count: int) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=20.0)
-    parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--senders", type=int, default=16)
     parser.add_argument("--spans-per-request", type=int, default=2000)
     parser.add_argument("--payloads", type=int, default=8)
     args = parser.parse_args()
@@ -137,6 +150,7 @@ def main() -> None:
         result = queue.get()
         sender.join()
         rss = _peak_rss_mib(collector.proc.pid)
+        worker_rss = sum(_peak_rss_mib(child) for child in _children(collector.proc.pid))
         code = collector.stop()
         stored = query_data_dir(Path(tmp) / "data", "SELECT count() AS n FROM otel_traces")[0]["n"]
         collector_rate = stored / result["elapsed"]
@@ -149,7 +163,10 @@ def main() -> None:
     print(json.dumps({"collector": result, "stored": stored, "collector_exit": code}, indent=None))
     print(
         f"collector: {collector_rate:,.0f} durable spans/s ({stored:,} spans in {result['elapsed']:.1f} s, "
-        f"{result['refused']} requests refused with 503, {result['errors']} errors), peak RSS {rss:.0f} MiB"
+        f"{result['refused']} requests refused with 503, {result['errors']} errors)"
+    )
+    print(
+        f"collector peak RSS: {rss:.0f} MiB main process, {worker_rss:.0f} MiB in its worker processes (sum of peaks)"
     )
     print(
         f"storage writer alone (pre-encoded blocks): {ceiling_rate:,.0f} spans/s "
