@@ -13,6 +13,8 @@ from collector.errors import OtlpError
 from collector.pipeline import TABLES, IngestPipeline
 from collector.settings import Settings
 from storage.connection import connect, describe
+from storage.errors import StorageUnavailable
+from storage.migrations import is_current as schema_is_current
 from storage.migrations import migrate
 from storage.native import read_schema
 from storage.writer import BatchWriter
@@ -42,6 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             applied = await run_in_threadpool(migrate, writer_client, settings.retention_days)
             for migration in applied:
                 log.info("applied schema migration %03d_%s", migration.version, migration.name)
+        elif not await run_in_threadpool(schema_is_current, writer_client):
+            # Fail fast: a collector that cannot store anything must not look alive to a supervisor.
+            raise StorageUnavailable(f"the schema at {describe(url)} is not current: run `hopscope migrate` first")
         app.state.reader_client = await run_in_threadpool(connect, url)
         schema = await run_in_threadpool(read_schema, writer_client, TABLES)
         app.state.pipeline = IngestPipeline(schema, settings.ingest_workers)

@@ -80,7 +80,12 @@ def _process(signal_name: str, raw: bytes, encoding: str | None, fmt: str, limit
     body = otlp_codec.decompress(raw, encoding, limit)
     message = otlp_codec.decode(body, fmt, signal.request_cls)
     batches, rejected = signal.convert(message)
-    blocks = [_encoder.encode(batch) for batch in batches if batch.rows]
+    try:
+        blocks = [_encoder.encode(batch) for batch in batches if batch.rows]
+    except (ValueError, OverflowError, TypeError) as exc:
+        # The converters reject what they know to be unstorable; anything they missed is still the
+        # sender's data, so it is a 400 for this request, never a 500 or a crashed worker.
+        raise OtlpError(400, f"request holds values ClickHouse cannot store: {exc}") from exc
     return Converted(blocks, rejected.count, rejected.message)
 
 

@@ -49,8 +49,8 @@ def connect(url: str) -> Client:
     try:
         if parts.scheme == "chdb":
             path = unquote(parts.path)
-            if not path.startswith("/"):
-                raise ConfigurationError(f"chdb URL needs an absolute path, got {url!r}")
+            if parts.netloc or not path.startswith("/"):
+                raise ConfigurationError(f"chdb URL must be chdb:///absolute/path, got {url!r}")
             Path(path).mkdir(parents=True, exist_ok=True)
             return clickhouse_connect.get_client(dsn="chdb://" + path)
         if parts.scheme in ("http", "https"):

@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS hopscope_schema_migrations (
 ) ENGINE = ReplacingMergeTree
 ORDER BY Version
 """
+_MIGRATIONS_TABLE_EXISTS = (
+    "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'hopscope_schema_migrations'"
+)
 _SELECT_APPLIED = "SELECT DISTINCT Version FROM hopscope_schema_migrations ORDER BY Version"
 _RECORD = "INSERT INTO hopscope_schema_migrations (Version, Name) VALUES ({version:UInt32}, {name:String})"
 
@@ -86,5 +89,8 @@ def migrate(client: Client, ttl_days: int) -> list[Migration]:
 
 def is_current(client: Client) -> bool:
     """True when every migration this version ships has been applied."""
+    exists = client.query(_MIGRATIONS_TABLE_EXISTS).result_rows[0][0]
+    if not exists:
+        return False
     versions = {row[0] for row in client.query(_SELECT_APPLIED).result_rows}
     return all(m.version in versions for m in load_migrations(1))

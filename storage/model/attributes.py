@@ -83,6 +83,18 @@ class Rejections:
         return "; ".join(self.reasons)
 
 
+# DateTime64(9) holds signed 64-bit nanoseconds (until 2262); OTLP's fixed64 can carry more.
+MAX_NANOS = 2**63 - 1
+
+
+def time_error(*nanos: int) -> str | None:
+    """Why one of these Unix-nanosecond timestamps cannot be stored, or None."""
+    for value in nanos:
+        if value > MAX_NANOS:
+            return f"timestamp {value} is out of range (after year 2262)"
+    return None
+
+
 _ZERO_TRACE = bytes(16)
 _ZERO_SPAN = bytes(8)
 

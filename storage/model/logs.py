@@ -8,6 +8,7 @@ from storage.model.attributes import (
     any_value_to_str,
     attributes_to_map,
     span_id_error,
+    time_error,
     trace_id_error,
 )
 
@@ -63,7 +64,11 @@ def logs_to_batch(request) -> tuple[ColumnBatch, Rejections]:
             scope = scope_logs.scope
             scope_map = attributes_to_map(scope.attributes)
             for record in scope_logs.log_records:
-                error = trace_id_error(record.trace_id, False) or span_id_error(record.span_id, False)
+                error = (
+                    trace_id_error(record.trace_id, False)
+                    or span_id_error(record.span_id, False)
+                    or time_error(record.time_unix_nano, record.observed_time_unix_nano)
+                )
                 if error:
                     rejected.add(error)
                     continue

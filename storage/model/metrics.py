@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage.batch import ColumnBatch
-from storage.model.attributes import Rejections, attributes_to_map, span_id_error, trace_id_error
+from storage.model.attributes import Rejections, attributes_to_map, span_id_error, time_error, trace_id_error
 
 _COMMON = (
     "ResourceAttributes",
@@ -68,7 +68,7 @@ def _number(point) -> float:
 def _exemplars(point) -> tuple[list, list, list, list, list] | str:
     attrs, times, values, span_ids, trace_ids = [], [], [], [], []
     for ex in point.exemplars:
-        error = trace_id_error(ex.trace_id, False) or span_id_error(ex.span_id, False)
+        error = trace_id_error(ex.trace_id, False) or span_id_error(ex.span_id, False) or time_error(ex.time_unix_nano)
         if error:
             return "exemplar: " + error
         attrs.append(attributes_to_map(ex.filtered_attributes))
@@ -115,7 +115,8 @@ def _trailing(kind: str, data, point) -> tuple:
 
 
 def metrics_to_batches(request) -> tuple[list[ColumnBatch], Rejections]:
-    """One batch per metric type present. Points whose exemplars carry malformed ids are rejected."""
+    """One batch per metric type present. Points with out-of-range times or exemplars carrying
+    malformed ids are rejected one by one."""
     rows: dict[str, list[tuple]] = {}
     rejected = Rejections()
     for resource_metrics in request.resource_metrics:
@@ -142,7 +143,8 @@ def metrics_to_batches(request) -> tuple[list[ColumnBatch], Rejections]:
                 table_rows = rows.setdefault(_TABLE_OF[kind], [])
                 head = scope_head + (metric.name, metric.description, metric.unit)
                 for point in data.data_points:
-                    exemplars = () if kind == "summary" else _exemplars(point)
+                    error = time_error(point.start_time_unix_nano, point.time_unix_nano)
+                    exemplars = error or (() if kind == "summary" else _exemplars(point))
                     if isinstance(exemplars, str):
                         rejected.add(exemplars)
                         continue

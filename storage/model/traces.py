@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage.batch import ColumnBatch
-from storage.model.attributes import Rejections, attributes_to_map, span_id_error, trace_id_error
+from storage.model.attributes import Rejections, attributes_to_map, span_id_error, time_error, trace_id_error
 
 SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 STATUS_CODES = ("Unset", "Ok", "Error")
@@ -39,6 +39,7 @@ def _span_error(span) -> str | None:
         trace_id_error(span.trace_id, True)
         or span_id_error(span.span_id, True)
         or span_id_error(span.parent_span_id, False)
+        or time_error(span.start_time_unix_nano, span.end_time_unix_nano, *(e.time_unix_nano for e in span.events))
     )
     if error:
         return error

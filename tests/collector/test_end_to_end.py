@@ -334,3 +334,23 @@ def test_migrate_command_creates_the_schema(tmp_path):
         timeout=120,
     )
     assert "0 migrations applied" in again.stdout
+
+
+def test_without_migrate_on_start_an_unmigrated_store_stops_the_collector(tmp_path):
+    import subprocess
+    import sys
+
+    collector = CollectorProcess(tmp_path / "data", env={"HOPSCOPE_MIGRATE_ON_START": "false"})
+    with pytest.raises(AssertionError, match="collector exited"):
+        collector.start(timeout=60)
+    collector.stop()
+    assert "run `hopscope migrate` first" in collector.log()
+    done = subprocess.run(
+        [sys.executable, "-m", "collector.cli", "migrate", "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    with CollectorProcess(tmp_path / "data", env={"HOPSCOPE_MIGRATE_ON_START": "false"}) as ready:
+        assert httpx.get(ready.url + "/readyz").json() == {"status": "ready"}

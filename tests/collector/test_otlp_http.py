@@ -173,6 +173,14 @@ def test_partial_success_in_json_for_malformed_hex_ids(collector, ch, service_na
     assert _count(ch, service_name, "otel_logs") == 1
 
 
+def _bad_utf8_span() -> bytes:
+    # field 1 (resource_spans) > field 2 (scope_spans) > field 2 (spans) > field 5 (name) = b"\xff\xfe"
+    span = b"\x2a\x02\xff\xfe"
+    scope_spans = b"\x12" + bytes([len(span)]) + span
+    resource_spans = b"\x12" + bytes([len(scope_spans)]) + scope_spans
+    return b"\x0a" + bytes([len(resource_spans)]) + resource_spans
+
+
 def _assert_status(response, code: int, fragment: str, fmt: str = "json"):
     assert response.status_code == code, response.text
     if fmt == "json":
@@ -190,6 +198,21 @@ def test_bad_input_gets_its_otlp_status_and_the_collector_keeps_serving(collecto
         ("invalid JSON", b'{"resourceSpans": [', JS, 400, "invalid OTLP JSON"),
         ("JSON array", b"[1, 2]", JS, 400, "must be a JSON object"),
         ("JSON wrong type", b'{"resourceSpans": 5}', JS, 400, "invalid OTLP JSON"),
+        (
+            "JSON nested too deep",
+            b'{"resourceSpans": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            JS,
+            400,
+            "invalid OTLP JSON",
+        ),
+        (
+            "JSON int64 overflow",
+            b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": "99999999999999999999"}]}]}]}',
+            JS,
+            400,
+            "invalid OTLP JSON",
+        ),
+        ("invalid UTF-8 in a protobuf string", _bad_utf8_span(), PB, 400, "invalid protobuf"),
         ("wrong content type", good, {"Content-Type": "text/plain"}, 415, "unsupported content type"),
         ("no content type", good, {}, 415, "unsupported content type"),
         ("unknown encoding", good, {**PB, "Content-Encoding": "br"}, 415, "unsupported content encoding"),

@@ -142,3 +142,25 @@ def test_every_metric_type_lands_in_its_table():
     assert by_table["otel_metrics_exp_histogram"]["PositiveBucketCounts"] == [[1, 0, 1]]
     assert by_table["otel_metrics_summary"]["ValueAtQuantiles.Quantile"] == [[0.5]]
     assert all(cols["ServiceName"][0] == "payment" for cols in by_table.values())
+
+
+def test_timestamps_beyond_datetime64_are_rejected_per_record():
+    request = _request_with_span()
+    spans = request.resource_spans[0].scope_spans[0].spans
+    spans.add(trace_id=TRACE_ID, span_id=bytes.fromhex("0102030405060708"), start_time_unix_nano=2**64 - 1)
+    late_event = spans.add(trace_id=TRACE_ID, span_id=bytes.fromhex("0102030405060709"))
+    late_event.events.add(time_unix_nano=2**63)
+    batch, rejected = spans_to_batch(request)
+    assert batch.rows == 1 and rejected.count == 2
+    assert "out of range" in rejected.message
+
+    logs = ExportLogsServiceRequest()
+    logs.resource_logs.add().scope_logs.add().log_records.add(time_unix_nano=2**63)
+    assert logs_to_batch(logs)[1].count == 1
+
+    metrics = ExportMetricsServiceRequest()
+    gauge = metrics.resource_metrics.add().scope_metrics.add().metrics.add(name="g").gauge
+    gauge.data_points.add(as_int=1, time_unix_nano=2**64 - 2)
+    gauge.data_points.add(as_int=2, time_unix_nano=5)
+    batches, rejected = metrics_to_batches(metrics)
+    assert rejected.count == 1 and batches[0].columns["Value"] == [2.0]

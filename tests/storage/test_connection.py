@@ -1,0 +1,40 @@
+import pytest
+
+from storage.connection import connect, describe, embedded_url, validate_identifier
+from storage.errors import ConfigurationError, StorageUnavailable
+from tests.support import free_port
+
+
+def test_embedded_url_is_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert embedded_url("data") == "chdb://" + str(tmp_path / "data" / "clickhouse")
+
+
+def test_passwords_never_appear_in_descriptions():
+    assert describe("http://default:s3cret@ch:8123/otel") == "http://default:***@ch:8123/otel"
+    assert describe("chdb:///var/lib/hopscope") == "chdb:///var/lib/hopscope"
+
+
+@pytest.mark.parametrize("name", ["otel", "otel_2", "_x"])
+def test_plain_identifiers_pass(name):
+    assert validate_identifier(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "1abc", "otel;DROP TABLE x", "a-b", "a" * 65, "ot`el"])
+def test_other_identifiers_are_refused(name):
+    with pytest.raises(ConfigurationError):
+        validate_identifier(name)
+
+
+@pytest.mark.parametrize(
+    "url", ["postgres://host/db", "chdb://relative/path", "http://host:8123/bad-name", "http://host:8123/a;b"]
+)
+def test_bad_urls_are_configuration_errors(url):
+    with pytest.raises(ConfigurationError):
+        connect(url)
+
+
+def test_unreachable_server_is_unavailable_and_hides_the_password():
+    with pytest.raises(StorageUnavailable) as exc:
+        connect(f"http://default:hunter2@127.0.0.1:{free_port()}/otel")
+    assert "hunter2" not in str(exc.value)
