@@ -3,6 +3,8 @@ running as a subprocess on a free port; the data directory is read back after a 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -315,42 +317,25 @@ def test_full_queue_answers_503_and_shutdown_flushes_what_was_accepted(tmp_path)
     assert rows == [{"ServiceName": "queued", "n": 3}]
 
 
-def test_migrate_command_creates_the_schema(tmp_path):
-    import subprocess
-    import sys
+def _migrate(data_dir) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "collector.cli", "migrate", "--data-dir", str(data_dir)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
-    out = subprocess.run(
-        [sys.executable, "-m", "collector.cli", "migrate", "--data-dir", str(tmp_path / "d")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+def test_migrate_command_creates_the_schema(tmp_path):
+    out = _migrate(tmp_path / "d")
     assert out.returncode == 0, out.stderr
     assert "applied 001_traces" in out.stdout and "3 migrations applied" in out.stdout
-    again = subprocess.run(
-        [sys.executable, "-m", "collector.cli", "migrate", "--data-dir", str(tmp_path / "d")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "0 migrations applied" in again.stdout
+    assert "0 migrations applied" in _migrate(tmp_path / "d").stdout
 
 
 def test_without_migrate_on_start_an_unmigrated_store_stops_the_collector(tmp_path):
-    import subprocess
-    import sys
-
     collector = CollectorProcess(tmp_path / "data", env={"HOPSCOPE_MIGRATE_ON_START": "false"})
     with pytest.raises(AssertionError, match="collector exited"):
         collector.start(timeout=60)
     collector.stop()
     assert "run `hopscope migrate` first" in collector.log()
-    done = subprocess.run(
-        [sys.executable, "-m", "collector.cli", "migrate", "--data-dir", str(tmp_path / "data")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _migrate(tmp_path / "data")
     assert done.returncode == 0, done.stderr
     with CollectorProcess(tmp_path / "data", env={"HOPSCOPE_MIGRATE_ON_START": "false"}) as ready:
         assert httpx.get(ready.url + "/readyz").json() == {"status": "ready"}
