@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -72,13 +72,11 @@ class BatchWriter:
         flush_interval: float = 1.0,
         max_batch_rows: int = 20_000,
         max_queued_rows: int = 500_000,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._flush_interval = flush_interval
         self._max_batch_rows = max_batch_rows
         self._max_queued_rows = max_queued_rows
-        self._clock = clock
         self._cond = threading.Condition()
         self._pending = _Cycle()
         self._closing = False
@@ -112,7 +110,7 @@ class BatchWriter:
                 raise QueueFull(f"{queued} rows are waiting to be written; limit {self._max_queued_rows}")
             cycle = self._pending
             if not cycle.waiters:
-                cycle.started = self._clock()
+                cycle.started = time.monotonic()
             for block in blocks:
                 pending = cycle.inserts.setdefault((block.table, block.columns), _Pending())
                 pending.blocks.append(block.data)
@@ -151,7 +149,7 @@ class BatchWriter:
                     continue
                 if self._closing or self._draining or cycle.rows >= self._max_batch_rows:
                     break
-                remaining = cycle.started + self._flush_interval - self._clock()
+                remaining = cycle.started + self._flush_interval - time.monotonic()
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
