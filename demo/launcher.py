@@ -1,0 +1,170 @@
+"""Start and stop the demo shop: every service as its own process on a free local port, sending
+telemetry to the collector; plus the load generator. Used by `hopscope up --demo` and the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from demo.faults import FAULTS
+
+# service name -> module under demo.services
+MODULES = {
+    "frontend": "frontend",
+    "checkout": "checkout",
+    "payment": "payment",
+    "ledger": "ledger",
+    "inventory": "inventory",
+    "queue": "broker",
+    "shipping": "shipping",
+}
+STATE_FILE = "demo.json"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Demo:
+    """The demo services, started together. `collector_url` is the collector's OTLP/HTTP base URL."""
+
+    collector_url: str
+    data_dir: Path
+    faults: tuple[str, ...] = ()
+    urls: dict[str, str] = field(default_factory=dict)
+    _procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    _load: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 90.0) -> Demo:
+        unknown = set(self.faults) - FAULTS.keys()
+        if unknown:
+            raise ValueError(f"unknown fault(s) {', '.join(sorted(unknown))}; known: {', '.join(FAULTS)}")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
+        self.urls = {name: f"http://127.0.0.1:{_free_port()}" for name in MODULES}
+        env = {
+            **os.environ,
+            **{f"DEMO_{name.upper()}_URL": url for name, url in self.urls.items()},
+            "DEMO_DATA_DIR": str(self.data_dir),
+            "DEMO_FAULTS": ",".join(self.faults),
+            "OTEL_EXPORTER_OTLP_ENDPOINT": self.collector_url,
+            "HOPSCOPE_ENVIRONMENT": "demo",
+            "HOPSCOPE_SERVICE_VERSION": "1.0.0",
+            # Probes, fault switches and the worker's queue polling are plumbing, not traffic.
+            "OTEL_PYTHON_FASTAPI_EXCLUDED_URLS": "/healthz,/control/,/topics/orders/poll",
+            "OTEL_METRIC_EXPORT_INTERVAL": "5000",
+        }
+        for name, module in MODULES.items():
+            port = self.urls[name].rsplit(":", 1)[1]
+            log = open(self.data_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+            self._procs[name] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    f"demo.services.{module}:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    port,
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                env={**env, "OTEL_SERVICE_NAME": name},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            log.close()
+        self._wait_healthy(timeout)
+        (self.data_dir / STATE_FILE).write_text(json.dumps({"services": self.urls}, indent=2))
+        return self
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = dict(self.urls)
+        while waiting:
+            for name in list(waiting):
+                proc = self._procs[name]
+                if proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(f"demo service {name} exited with {proc.returncode}; see {self.log_path(name)}")
+                try:
+                    if httpx.get(waiting[name] + "/healthz", timeout=1).status_code == 200:
+                        del waiting[name]
+                except httpx.HTTPError:
+                    pass
+            if waiting and time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"demo services not healthy after {timeout:.0f}s: {', '.join(waiting)}")
+            time.sleep(0.2)
+
+    def log_path(self, name: str) -> Path:
+        return self.data_dir / "logs" / f"{name}.log"
+
+    def set_fault(self, name: str, enabled: bool) -> None:
+        set_fault(self.urls, name, enabled)
+
+    def start_load(self, rate: float, count: int = 0) -> subprocess.Popen:
+        cmd = [sys.executable, "-m", "demo.load", "--url", self.urls["frontend"], "--rate", str(rate)]
+        if count:
+            cmd += ["--count", str(count)]
+        self._load = subprocess.Popen(cmd)
+        return self._load
+
+    def stop(self, timeout: float = 10.0) -> dict[str, float]:
+        """SIGTERM every process; returns how long each took to exit (their telemetry is flushed)."""
+        procs = dict(self._procs)
+        if self._load is not None:
+            procs["load"] = self._load
+        started = time.monotonic()
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        took = {}
+        for name, proc in procs.items():
+            try:
+                proc.wait(max(0.1, timeout - (time.monotonic() - started)))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            took[name] = time.monotonic() - started
+        self._procs.clear()
+        self._load = None
+        return took
+
+
+def set_fault(urls: dict[str, str], name: str, enabled: bool) -> list[str]:
+    """Switch a named fault on every service that is up; returns the services that took it."""
+    if name not in FAULTS:
+        raise ValueError(f"unknown fault {name!r}; known: {', '.join(FAULTS)}")
+    done = []
+    for service, url in urls.items():
+        try:
+            response = httpx.put(f"{url}/control/faults/{name}", json={"enabled": enabled}, timeout=5)
+            if response.status_code == 200:
+                done.append(service)
+        except httpx.HTTPError:
+            continue
+    return done
+
+
+def running_services(data_dir: Path) -> dict[str, str]:
+    """The services of the demo started with this data directory (from its state file)."""
+    path = Path(data_dir) / STATE_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"no demo running for {data_dir} (no {path}); start one with `hopscope up --demo`")
+    return json.loads(path.read_text())["services"]

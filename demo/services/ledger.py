@@ -1,0 +1,89 @@
+import hopscope.auto  # noqa: F401, I001 - first: telemetry before anything else is imported
+
+import logging
+import sqlite3
+import threading
+
+from fastapi import FastAPI
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from pydantic import BaseModel
+
+from demo import config
+from demo.faults import faults, router as control
+
+log = logging.getLogger("ledger")
+app = FastAPI(title="demo ledger")
+app.include_router(control)
+DB = str(config.data_dir() / "ledger.sqlite3")
+LOCK_WAIT_SECONDS = 0.5
+# A recursive query that keeps SQLite busy for a while: the slow_db fault.
+SLOW_QUERY = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 400000) SELECT count(*) FROM n"
+
+
+class Entry(BaseModel):
+    order_id: str
+    amount: float
+
+
+def _connect() -> sqlite3.Connection:
+    return sqlite3.connect(DB, timeout=LOCK_WAIT_SECONDS, check_same_thread=False)
+
+
+with suppress_instrumentation(), _connect() as setup:  # start-up work, not part of any request
+    setup.execute("CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY, order_id TEXT, amount REAL)")
+
+
+class _LockHolder:
+    """While ledger_timeout is on, another connection holds the write lock, so writes wait and time out."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._release = threading.Event()
+
+    def sync(self) -> None:
+        if faults.on("ledger_timeout") and self._thread is None:
+            self._release.clear()
+            ready = threading.Event()
+            self._thread = threading.Thread(target=self._hold, args=(ready,), daemon=True)
+            self._thread.start()
+            ready.wait(2)
+        elif not faults.on("ledger_timeout") and self._thread is not None:
+            self._release.set()
+            self._thread.join(2)
+            self._thread = None
+
+    def _hold(self, ready: threading.Event) -> None:
+        with suppress_instrumentation():  # the fault's machinery is not part of any request
+            conn = sqlite3.connect(DB, check_same_thread=False, isolation_level=None)
+            conn.execute("BEGIN EXCLUSIVE")
+            ready.set()
+            self._release.wait()
+            conn.execute("ROLLBACK")
+            conn.close()
+
+
+_lock_holder = _LockHolder()
+
+
+@app.get("/healthz")
+def healthz() -> dict:
+    return {"status": "ok"}
+
+
+@app.post("/entries")
+def record(entry: Entry) -> dict:
+    _lock_holder.sync()
+    conn = _connect()
+    try:
+        cursor = conn.cursor()
+        if faults.on("slow_db"):
+            cursor.execute(SLOW_QUERY)
+            cursor.fetchone()
+        cursor.execute("INSERT INTO entries (order_id, amount) VALUES (?, ?)", (entry.order_id, entry.amount))
+        conn.commit()
+        return {"entry_id": cursor.lastrowid}
+    except sqlite3.OperationalError:
+        log.exception("ledger write for order %s failed", entry.order_id)
+        raise
+    finally:
+        conn.close()
