@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -57,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start the whole platform on this machine (embedded ClickHouse, no server).",
     )
     _add_flags(up, serve_flags)
+    up.add_argument("--demo", action="store_true", help="also start the demo shop and steady load against it")
+    up.add_argument("--demo-rate", type=float, default=2.0, help="demo requests per second (default 2)")
+    up.add_argument(
+        "--demo-faults", default="", help="faults on from the start, comma-separated (see `hopscope fault`)"
+    )
     migrate = commands.add_parser(
         "migrate",
         help="apply schema migrations and exit",
@@ -64,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
         "cluster and start collectors with HOPSCOPE_MIGRATE_ON_START=false.",
     )
     _add_flags(migrate, ("--data-dir", "--clickhouse-url", "--retention-days", "--log-level"))
+    fault = commands.add_parser(
+        "fault",
+        help="switch a demo fault on or off (no arguments: list them)",
+        description="Switch a named fault on or off in the demo started by `hopscope up --demo`.",
+    )
+    fault.add_argument("name", nargs="?", help="fault name; omit to list the faults")
+    fault.add_argument("state", nargs="?", choices=("on", "off"))
+    _add_flags(fault, ("--data-dir",))
     return parser
 
 
@@ -75,47 +87,41 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
-def _serve(settings: Settings) -> int:
-    import uvicorn
-
-    from collector.main import create_app
-
-    class _Server(uvicorn.Server):
-        """uvicorn waits for in-flight requests before the app's shutdown runs; ours wait for their
-        rows' flush, so shutdown first tells the writer to stop lingering."""
-
-        def __init__(self, config, app) -> None:
-            super().__init__(config)
-            self._app = app
-
-        def handle_exit(self, sig, frame) -> None:
-            super().handle_exit(sig, frame)
-            writer = getattr(self._app.state, "writer", None)
-            if writer is not None:
-                # A signal handler must not take the writer's lock (the interrupted code may hold it).
-                threading.Thread(target=writer.drain, daemon=True).start()
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from collector.server import serve
 
     print(
         f"hopscope collector: OTLP/HTTP on http://{settings.host}:{settings.port}  "
         f"(storage: {settings.storage_url.split('@')[-1]})",
         flush=True,
     )
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=30,
-    )
-    # uvicorn drains requests and runs the app's shutdown (the writer's final flush) on SIGTERM or
-    # SIGINT, then re-raises the signal to the handler that was installed before it. Installing
-    # a no-op there makes a completed graceful shutdown exit 0, as supervisors expect.
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: None)
-    server = _Server(config, app)
-    server.run()
-    return 0 if server.started else 1
+    if not getattr(args, "demo", False):
+        return serve(settings)
+    from demo.launcher import DemoCompanion
+
+    companion = DemoCompanion(settings, rate=args.demo_rate, faults=tuple(filter(None, args.demo_faults.split(","))))
+    return serve(settings, companion=companion)
+
+
+def _fault(settings: Settings, args: argparse.Namespace) -> int:
+    from demo.faults import FAULTS
+    from demo.launcher import running_services, set_fault
+
+    if args.name is None:
+        for name, text in FAULTS.items():
+            print(f"{name:18} {text}")
+        return 0
+    if args.state is None:
+        print("hopscope fault: say on or off", file=sys.stderr)
+        return 2
+    try:
+        services = running_services(Path(settings.data_dir).resolve() / "demo")
+        took = set_fault(services, args.name, args.state == "on")
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"hopscope fault: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.name} switched {args.state} in {len(took)} of {len(services)} demo services")
+    return 0 if took else 1
 
 
 def _migrate(settings: Settings) -> int:
@@ -137,9 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hopscope: invalid setting: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request is noise here
     if args.command == "migrate":
         return _migrate(settings)
-    return _serve(settings)
+    if args.command == "fault":
+        return _fault(settings, args)
+    return _serve(settings, args)
 
 
 if __name__ == "__main__":

@@ -168,3 +168,31 @@ def running_services(data_dir: Path) -> dict[str, str]:
     if not path.exists():
         raise FileNotFoundError(f"no demo running for {data_dir} (no {path}); start one with `hopscope up --demo`")
     return json.loads(path.read_text())["services"]
+
+
+class DemoCompanion:
+    """The demo as `hopscope up --demo` runs it beside the collector: services, then load."""
+
+    def __init__(self, settings, rate: float, faults: tuple[str, ...] = ()) -> None:
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+        self.demo = Demo(f"http://{host}:{settings.port}", Path(settings.data_dir).resolve() / "demo", faults)
+        self.rate = rate
+
+    def start(self) -> None:
+        try:
+            self.demo.start()
+        except (RuntimeError, ValueError) as exc:
+            print(f"hopscope: the demo did not start: {exc}", file=sys.stderr, flush=True)
+            return
+        print("demo shop running:", flush=True)
+        for name, url in self.demo.urls.items():
+            print(f"  {name:10} {url}", flush=True)
+        print(
+            f"  logs in {self.demo.data_dir / 'logs'}; faults: `hopscope fault` lists them, "
+            "`hopscope fault ledger_timeout on` switches one on",
+            flush=True,
+        )
+        self.demo.start_load(self.rate)
+
+    def stop(self) -> None:
+        self.demo.stop()

@@ -1,0 +1,69 @@
+"""Run the collector under uvicorn, optionally with a companion (the demo) started once it listens."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Protocol
+
+import uvicorn
+
+from collector.main import create_app
+from collector.settings import Settings
+
+
+class Companion(Protocol):
+    """Something that runs beside the collector: started after it listens, stopped after it stops."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class _Server(uvicorn.Server):
+    """uvicorn waits for in-flight requests before the app's shutdown runs; ours wait for their
+    rows' flush, so shutdown first tells the writer to stop lingering."""
+
+    def __init__(self, config: uvicorn.Config, app) -> None:
+        super().__init__(config)
+        self._app = app
+
+    def handle_exit(self, sig, frame) -> None:
+        super().handle_exit(sig, frame)
+        writer = getattr(self._app.state, "writer", None)
+        if writer is not None:
+            # A signal handler must not take the writer's lock (the interrupted code may hold it).
+            threading.Thread(target=writer.drain, daemon=True).start()
+
+
+def serve(settings: Settings, companion: Companion | None = None) -> int:
+    """Serve until SIGTERM/SIGINT; returns the process exit code (0 after a graceful shutdown)."""
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), timeout_graceful_shutdown=30
+    )
+    # uvicorn drains requests and runs the app's shutdown (the writer's final flush) on SIGTERM or
+    # SIGINT, then re-raises the signal to the handler that was installed before it. Installing
+    # a no-op there makes a completed graceful shutdown exit 0, as supervisors expect.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
+    server = _Server(config, app)
+    starter = None
+    if companion is not None:
+
+        def start_when_listening() -> None:
+            while not server.started and not server.should_exit:
+                time.sleep(0.1)
+            if server.started and not server.should_exit:
+                companion.start()
+
+        starter = threading.Thread(target=start_when_listening, name="hopscope-companion", daemon=True)
+        starter.start()
+    try:
+        server.run()
+    finally:
+        if companion is not None:
+            starter.join(120)
+            companion.stop()
+    return 0 if server.started else 1
