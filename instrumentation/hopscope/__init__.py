@@ -107,6 +107,7 @@ def _configure(settings, instrument, span_exporter, metric_readers, log_exporter
     from hopscope._instrument import instrument_installed
     from hopscope._providers import build_providers
     from hopscope._resource import build_resource
+    from hopscope._signals import flush_on_stop
 
     # The SDK counts its own dropped and exported items only when asked to.
     os.environ.setdefault("OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED", "true")
@@ -121,4 +122,5 @@ def _configure(settings, instrument, span_exporter, metric_readers, log_exporter
                                             settings.log_correlation, settings.asgi_internal_spans)  # fmt: skip
     handle = Handle(settings, providers, tuple(instrumented))
     atexit.register(handle.shutdown)
+    flush_on_stop()
     return handle

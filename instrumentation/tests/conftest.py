@@ -10,7 +10,6 @@ import sys
 import textwrap
 
 import pytest
-
 from otlp_sink import OtlpSink
 
 _CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "HOPSCOPE_"))}

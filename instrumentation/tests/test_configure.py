@@ -73,18 +73,15 @@ def test_importing_auto_twice_configures_once(sink):
 
 
 def test_headers_and_endpoint_reach_the_exporter(sink):
-    code = (
-        """
-    import json, hopscope
+    code = """
+    import json, os, hopscope
     from opentelemetry import trace
-    handle = hopscope.configure(service_name="svc", endpoint=%r, headers={"authorization": "Bearer t0k"})
+    handle = hopscope.configure(service_name="svc", endpoint=os.environ["SINK"], headers={"authorization": "Bearer t0k"})
     with trace.get_tracer("t").start_as_current_span("s"):
         pass
     print(json.dumps({"flushed": handle.shutdown()}))
     """
-        % sink.url
-    )
-    result, _ = run_python(code)
+    result, _ = run_python(code, env={"SINK": sink.url})
     assert result["flushed"]
     assert any(h.get("authorization") == "Bearer t0k" for h in sink.headers)
     assert len(sink.spans()) == 1
@@ -92,10 +89,9 @@ def test_headers_and_endpoint_reach_the_exporter(sink):
 
 @pytest.mark.parametrize("mode", ["refused", "blackhole"])
 def test_exit_is_delayed_at_most_two_seconds_when_the_collector_is_down(mode):
-    code = (
-        """
+    code = """
     import json, socket, os, time
-    if %r == "blackhole":
+    if os.environ["MODE"] == "blackhole":
         server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen(128)  # accepts, never answers
         port = server.getsockname()[1]
     else:
@@ -105,14 +101,12 @@ def test_exit_is_delayed_at_most_two_seconds_when_the_collector_is_down(mode):
     from opentelemetry import trace
     for i in range(200):
         with trace.get_tracer("t").start_as_current_span(f"s{i}"):
-            logging.getLogger("app").warning("request %%d", i)
+            logging.getLogger("app").warning("request %d", i)
     print(json.dumps({"at_exit": time.monotonic()}))
     """
-        % mode
-    )
     import time
 
-    result, took = run_python(code)
+    result, took = run_python(code, env={"MODE": mode})
     exit_delay = time.monotonic() - result["at_exit"]
     assert exit_delay < 2.0, f"exit took {exit_delay:.2f}s after the last line"
 

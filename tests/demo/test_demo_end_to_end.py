@@ -1,0 +1,155 @@
+"""The demo shop end to end: collector + seven demo processes on free ports, load with faults on,
+then everything checked from storage (spans, links, logs, metrics, exceptions)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from demo import load
+from demo.launcher import Demo
+from tests.support import CollectorProcess, query_data_dir
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    """Run the scenario once; the tests below read what it stored."""
+    tmp = tmp_path_factory.mktemp("shop")
+    with CollectorProcess(tmp / "data") as collector:
+        demo = Demo(collector.url, tmp / "demo").start()
+        try:
+            send = lambda n: asyncio.run(load.run(demo.urls["frontend"], rate=20, count=n, every=0))  # noqa: E731
+            healthy = send(8)
+            for fault in ("payment_glitch", "inventory_down", "shipping_failure"):
+                demo.set_fault(fault, True)
+            absorbed = send(8)
+            for fault in ("payment_glitch", "inventory_down", "shipping_failure"):
+                demo.set_fault(fault, False)
+            demo.set_fault("ledger_timeout", True)
+            broken = send(4)
+            demo.set_fault("ledger_timeout", False)
+            time.sleep(1.0)  # let the shipping worker drain the queue
+        finally:
+            exits = demo.stop()
+    return {"data": tmp / "data", "healthy": healthy, "absorbed": absorbed, "broken": broken, "exits": exits}
+
+
+def q(shop, sql):
+    return query_data_dir(shop["data"], sql)
+
+
+def test_users_see_what_the_faults_should_show(shop):
+    assert (shop["healthy"].ok, shop["healthy"].failed) == (8, 0)
+    assert (shop["absorbed"].ok, shop["absorbed"].failed) == (8, 0)  # fallback and retry hide these faults
+    assert (shop["broken"].ok, shop["broken"].failed) == (0, 4)  # the ledger timeout reaches the user
+    assert max(shop["exits"].values()) < 5, shop["exits"]
+
+
+def test_traces_cross_at_least_five_services(shop):
+    rows = q(
+        shop,
+        "SELECT TraceId, uniqExact(ServiceName) AS services, groupUniqArray(ServiceName) AS names "
+        "FROM otel_traces GROUP BY TraceId HAVING services >= 5",
+    )
+    assert len(rows) >= 16
+    assert {"frontend", "checkout", "inventory", "payment", "ledger", "queue", "shipping"} <= set(
+        max(rows, key=lambda r: r["services"])["names"]
+    )
+
+
+def test_every_parent_is_found_across_process_boundaries(shop):
+    orphans = q(
+        shop,
+        "SELECT count() AS n FROM otel_traces AS c LEFT ANTI JOIN otel_traces AS p "
+        "ON c.TraceId = p.TraceId AND c.ParentSpanId = p.SpanId WHERE c.ParentSpanId != ''",
+    )
+    assert orphans == [{"n": 0}]
+    hops = q(
+        shop,
+        "SELECT p.ServiceName AS caller, c.ServiceName AS callee, p.SpanKind AS kind, count() AS n "
+        "FROM otel_traces AS c JOIN otel_traces AS p ON c.TraceId = p.TraceId AND c.ParentSpanId = p.SpanId "
+        "WHERE c.ServiceName != p.ServiceName GROUP BY caller, callee, kind",
+    )
+    edges = {(h["caller"], h["callee"]) for h in hops if h["kind"] in ("Client", "Producer")}
+    assert {
+        ("frontend", "checkout"),
+        ("checkout", "inventory"),
+        ("checkout", "payment"),
+        ("payment", "ledger"),
+        ("checkout", "queue"),
+        ("checkout", "shipping"),
+    } <= edges
+
+
+def test_the_asynchronous_hop_is_linked_to_its_producer(shop):
+    rows = q(
+        shop,
+        "SELECT c.TraceId AS trace, c.ParentSpanId AS parent, c.Links.SpanId AS links, p.SpanKind AS kind "
+        "FROM otel_traces AS c JOIN otel_traces AS p ON c.TraceId = p.TraceId AND c.ParentSpanId = p.SpanId "
+        "WHERE c.ServiceName = 'shipping' AND c.SpanKind = 'Consumer'",
+    )
+    assert len(rows) >= 16  # every placed order was shipped (or failed to ship) in its own trace
+    assert all(r["kind"] == "Producer" and r["links"] == [r["parent"]] for r in rows)
+
+
+def test_logs_carry_the_trace_ids_of_their_requests(shop):
+    rows = q(
+        shop,
+        "SELECT l.ServiceName AS service, l.Body AS body, l.SeverityText AS severity, "
+        "t.SpanName AS span FROM otel_logs AS l JOIN otel_traces AS t "
+        "ON l.TraceId = t.TraceId AND l.SpanId = t.SpanId",
+    )
+    placed = [r for r in rows if r["service"] == "frontend" and r["body"].startswith("order ")]
+    assert len(placed) >= 16 and all(r["span"] == "POST /checkout" for r in placed)
+    assert any(r["service"] == "ledger" and r["severity"] == "ERROR" for r in rows)
+    unlinked = q(shop, "SELECT count() AS n FROM otel_logs WHERE TraceId = '' AND ServiceName != ''")
+    assert unlinked == [{"n": 0}]  # every log line of the shop was written inside a request
+
+
+def test_http_server_duration_metrics_arrived(shop):
+    # Cumulative histograms: the latest point of each series holds its total.
+    rows = q(
+        shop,
+        "SELECT ServiceName, sum(latest) AS requests FROM (SELECT ServiceName, Attributes, "
+        "argMax(Count, TimeUnix) AS latest FROM otel_metrics_histogram "
+        "WHERE MetricName IN ('http.server.duration', 'http.server.request.duration') "
+        "GROUP BY ServiceName, Attributes) GROUP BY ServiceName",
+    )
+    counts = {r["ServiceName"]: r["requests"] for r in rows}
+    assert {"frontend", "checkout", "payment", "ledger", "inventory"} <= set(counts)
+    assert counts["frontend"] >= 20
+
+
+def _exceptions(shop, where):
+    return q(
+        shop,
+        "SELECT ServiceName, SpanName, SpanKind, StatusCode, "
+        "arrayFilter((a, n) -> n = 'exception', Events.Attributes, Events.Name) AS ex "
+        f"FROM otel_traces WHERE {where}",
+    )
+
+
+def test_injected_faults_are_recorded_on_the_right_spans(shop):
+    glitches = _exceptions(shop, "ServiceName = 'payment' AND SpanKind = 'Server' AND StatusCode = 'Error'")
+    card = [g for g in glitches if any(e["exception.type"].endswith("CardProcessorError") for e in g["ex"])]
+    assert len(card) == 8  # the first attempt of each of the 8 orders placed while payment_glitch was on
+    assert all(e["exception.message"].startswith("card processor rejected") for g in card for e in g["ex"])
+
+    db = _exceptions(shop, "ServiceName = 'ledger' AND SpanKind = 'Client' AND StatusCode = 'Error'")
+    assert db and all(g["SpanName"] == "INSERT" for g in db)
+    shipping = _exceptions(shop, "ServiceName = 'shipping' AND StatusCode = 'Error'")
+    assert len(shipping) == 8
+    assert all(any(e["exception.type"].endswith("ShipmentError") for e in g["ex"]) for g in shipping)
+
+
+def test_unhandled_exceptions_land_on_the_server_span_with_type_message_and_stack(shop):
+    rows = _exceptions(shop, "ServiceName = 'ledger' AND SpanKind = 'Server' AND StatusCode = 'Error'")
+    assert rows
+    for row in rows:
+        event = next(e for e in row["ex"] if e["exception.type"].endswith("OperationalError"))
+        assert event["exception.message"] == "database is locked"
+        assert "Traceback" in event["exception.stacktrace"] and "ledger.py" in event["exception.stacktrace"]
