@@ -71,6 +71,7 @@ def test_service_is_unharmed_when_the_collector_is_unreachable(tmp_path, collect
         proc.wait(10)
         took = time.monotonic() - stop_at
         assert took < 2.0, f"the service took {took:.2f}s to stop"
+        print(f"collector {collector}: RSS +{grown:.1f} MiB over 5,000 requests, stopped in {took:.2f}s")
     finally:
         if proc.poll() is None:
             proc.kill()
