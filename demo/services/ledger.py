@@ -3,6 +3,7 @@ import hopscope.auto  # noqa: F401, I001 - first: telemetry before anything else
 import logging
 import sqlite3
 import threading
+from pathlib import Path
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.utils import suppress_instrumentation
@@ -16,8 +17,18 @@ app = FastAPI(title="demo ledger")
 app.include_router(control)
 DB = str(config.data_dir() / "ledger.sqlite3")
 LOCK_WAIT_SECONDS = 0.5
-# A recursive query that keeps SQLite busy for a while: the slow_db fault.
-SLOW_QUERY = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 400000) SELECT count(*) FROM n"
+
+
+def _statements() -> dict[str, str]:
+    text = (Path(__file__).with_suffix(".sql")).read_text()
+    named = {}
+    for block in text.split("-- name: ")[1:]:
+        name, _, body = block.partition("\n")
+        named[name.strip()] = "\n".join(ln for ln in body.splitlines() if not ln.startswith("--")).strip().rstrip(";")
+    return named
+
+
+SQL = _statements()
 
 
 class Entry(BaseModel):
@@ -30,7 +41,7 @@ def _connect() -> sqlite3.Connection:
 
 
 with suppress_instrumentation(), _connect() as setup:  # start-up work, not part of any request
-    setup.execute("CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY, order_id TEXT, amount REAL)")
+    setup.execute(SQL["create"])
 
 
 class _LockHolder:
@@ -77,9 +88,9 @@ def record(entry: Entry) -> dict:
     try:
         cursor = conn.cursor()
         if faults.on("slow_db"):
-            cursor.execute(SLOW_QUERY)
+            cursor.execute(SQL["slow"])
             cursor.fetchone()
-        cursor.execute("INSERT INTO entries (order_id, amount) VALUES (?, ?)", (entry.order_id, entry.amount))
+        cursor.execute(SQL["insert"], (entry.order_id, entry.amount))
         conn.commit()
         return {"entry_id": cursor.lastrowid}
     except sqlite3.OperationalError:

@@ -11,6 +11,7 @@ flushed in milliseconds; without one, exit is delayed by at most the timeout.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
@@ -52,9 +53,9 @@ class Providers:
             threads.append(thread)
         deadline = timeout
         for thread in threads:
-            started = _now()
+            started = time.monotonic()
             thread.join(max(0.0, deadline))
-            deadline -= _now() - started
+            deadline -= time.monotonic() - started
         return not any(t.is_alive() for t in threads)
 
     def force_flush(self, timeout: float) -> bool:
@@ -63,12 +64,6 @@ class Providers:
     def shutdown(self, timeout: float) -> bool:
         with self._lock:
             return self._run_bounded("shutdown", timeout)
-
-
-def _now() -> float:
-    import time
-
-    return time.monotonic()
 
 
 def _quietly(call) -> None:

@@ -32,10 +32,20 @@ def shop(tmp_path_factory):
             demo.set_fault("ledger_timeout", True)
             broken = send(4)
             demo.set_fault("ledger_timeout", False)
+            demo.set_fault("slow_db", True)
+            slow = send(3)
+            demo.set_fault("slow_db", False)
             time.sleep(1.0)  # let the shipping worker drain the queue
         finally:
             exits = demo.stop()
-    return {"data": tmp / "data", "healthy": healthy, "absorbed": absorbed, "broken": broken, "exits": exits}
+    return {
+        "data": tmp / "data",
+        "healthy": healthy,
+        "absorbed": absorbed,
+        "broken": broken,
+        "slow": slow,
+        "exits": exits,
+    }
 
 
 def q(shop, sql):
@@ -153,3 +163,22 @@ def test_unhandled_exceptions_land_on_the_server_span_with_type_message_and_stac
         event = next(e for e in row["ex"] if e["exception.type"].endswith("OperationalError"))
         assert event["exception.message"] == "database is locked"
         assert "Traceback" in event["exception.stacktrace"] and "ledger.py" in event["exception.stacktrace"]
+
+
+def test_a_slow_database_slows_the_whole_path(shop):
+    assert (shop["slow"].ok, shop["slow"].failed) == (3, 0)
+    rows = q(
+        shop,
+        "SELECT s.Duration AS db, f.Duration AS frontend FROM otel_traces AS s JOIN otel_traces AS f "
+        "ON s.TraceId = f.TraceId WHERE s.ServiceName = 'ledger' AND s.SpanName = 'WITH' "
+        "AND f.ServiceName = 'frontend' AND f.SpanKind = 'Server'",
+    )
+    assert len(rows) == 3
+    typical = q(
+        shop,
+        "SELECT quantile(0.5)(Duration) AS d FROM otel_traces WHERE ServiceName = 'ledger' "
+        "AND SpanName = 'INSERT' AND StatusCode != 'Error'",
+    )[0]["d"]
+    for row in rows:
+        assert row["db"] > 10 * typical  # the slow query dominates the ledger's work...
+        assert row["frontend"] > row["db"]  # ...and the user waits for it
