@@ -140,3 +140,24 @@ def test_full_queue_drops_are_counted_as_a_metric():
     """
     result, _ = run_python(code)
     assert result["dropped"] >= 5000 - 2048 - 512  # all but the queue and one in-flight batch
+
+
+def test_trace_context_and_baggage_are_propagated():
+    code = """
+    import json, hopscope
+    from opentelemetry import baggage, context, propagate, trace
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    hopscope.configure(span_exporter=InMemorySpanExporter(), instrument=False)
+    headers = {}
+    token = context.attach(baggage.set_baggage("tenant", "shop-eu"))
+    with trace.get_tracer("t").start_as_current_span("client") as span:
+        propagate.inject(headers)
+        sent = format(span.get_span_context().trace_id, "032x")
+    context.detach(token)
+    received = propagate.extract(headers)
+    print(json.dumps({"headers": sorted(headers), "sent": sent, "baggage": baggage.get_baggage("tenant", received),
+                      "trace": format(trace.get_current_span(received).get_span_context().trace_id, "032x")}))
+    """
+    result, _ = run_python(code)
+    assert result["headers"] == ["baggage", "traceparent"]
+    assert result["trace"] == result["sent"] and result["baggage"] == "shop-eu"
