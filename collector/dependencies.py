@@ -10,6 +10,9 @@ from fastapi import Depends, Request
 
 from collector.pipeline import IngestPipeline
 from collector.settings import Settings
+from storage.log_reader import LogReader
+from storage.service_reader import ServiceReader
+from storage.trace_reader import TraceReader
 from storage.writer import BatchWriter
 
 
@@ -25,6 +28,18 @@ def get_pipeline(request: Request) -> IngestPipeline:
     return request.app.state.pipeline
 
 
+def get_trace_reader(request: Request) -> TraceReader:
+    return TraceReader(request.app.state.reader_client)
+
+
+def get_log_reader(request: Request) -> LogReader:
+    return LogReader(request.app.state.reader_client)
+
+
+def get_service_reader(request: Request) -> ServiceReader:
+    return ServiceReader(request.app.state.reader_client)
+
+
 def get_reader_client(request: Request) -> Client:
     return request.app.state.reader_client
 
@@ -33,3 +48,6 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 WriterDep = Annotated[BatchWriter, Depends(get_writer)]
 ReaderClientDep = Annotated[Client, Depends(get_reader_client)]
 PipelineDep = Annotated[IngestPipeline, Depends(get_pipeline)]
+TraceReaderDep = Annotated[TraceReader, Depends(get_trace_reader)]
+LogReaderDep = Annotated[LogReader, Depends(get_log_reader)]
+ServiceReaderDep = Annotated[ServiceReader, Depends(get_service_reader)]

@@ -6,9 +6,12 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from collector import health, otlp_codec, otlp_http
+from collector.api import failures, services, traces
+from collector.api.errors import ApiError, api_error, validation_error
 from collector.errors import OtlpError
 from collector.pipeline import TABLES, IngestPipeline
 from collector.settings import Settings
@@ -75,6 +78,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_exception_handler(OtlpError, _otlp_error)
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(otlp_http.router)
     app.include_router(health.router)
+    for router in (traces.router, failures.router, services.router):
+        app.include_router(router)
     return app

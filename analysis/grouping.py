@@ -1,0 +1,46 @@
+"""Grouping failure chains by signature: N upstream symptoms become one problem."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from analysis.types import EntryPoint, FailureChain, FailureGroup
+
+EXAMPLES = 5
+
+
+def group_chains(chains: Iterable[FailureChain]) -> list[FailureGroup]:
+    """Groups sorted by impact: traces where users saw the failure first, then all traces."""
+    by_signature: dict[str, list[FailureChain]] = defaultdict(list)
+    for chain in chains:
+        by_signature[chain.signature].append(chain)
+    groups = [_group(signature, members) for signature, members in by_signature.items()]
+    return sorted(groups, key=lambda g: (-g.propagated_traces, -g.traces, g.signature))
+
+
+def _group(signature: str, chains: list[FailureChain]) -> FailureGroup:
+    chains.sort(key=lambda c: c.entry_start_ns, reverse=True)
+    latest = chains[0]
+    traces: dict[str, FailureChain] = {}
+    propagated: set[str] = set()
+    for chain in chains:
+        traces.setdefault(chain.trace_id, chain)
+        if chain.propagated:
+            propagated.add(chain.trace_id)
+    entries = Counter((c.entry.service, c.entry.operation) for c in traces.values())
+    minutes = Counter(c.entry_start_ns // 60_000_000_000 * 60 for c in traces.values())
+    return FailureGroup(
+        signature=signature,
+        traces=len(traces),
+        propagated_traces=len(propagated),
+        absorbed_traces=len(traces) - len(propagated),
+        origin=latest.origin,
+        path=latest.services,
+        hops=latest.hops,
+        entry_points=tuple(EntryPoint(s, o, n) for (s, o), n in entries.most_common()),
+        first_seen_ns=min(c.entry_start_ns for c in chains),
+        last_seen_ns=latest.entry_start_ns,
+        per_minute=tuple(sorted(minutes.items())),
+        example_trace_ids=tuple(list(traces)[:EXAMPLES]),
+    )

@@ -1,0 +1,99 @@
+"""The shared vocabulary: spans as read from storage, and the failure chains computed from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SpanEvent:
+    time_ns: int
+    name: str
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Span:
+    """One span as stored in `otel_traces` (ids in hex, times in Unix nanoseconds)."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    name: str
+    kind: str  # Server, Client, Producer, Consumer, Internal, Unspecified
+    service: str
+    start_ns: int
+    duration_ns: int
+    status_code: str  # Unset, Ok, Error
+    status_message: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+    events: tuple[SpanEvent, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()  # (trace id, span id)
+    scope: str = ""
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One span on a failure chain, from the entry span down to the origin."""
+
+    span_id: str
+    service: str
+    operation: str
+    kind: str
+    status_code: str
+    failed: bool
+    duration_ns: int
+    via: str  # how this span was reached from the one above: "entry", "child" or "link"
+
+
+@dataclass(frozen=True)
+class Origin:
+    span_id: str
+    service: str
+    operation: str
+    kind: str
+    peer: str | None  # the database, host or queue a failing client/producer span was calling
+    error_type: str | None  # the exception type, when one was recorded
+    message: str  # the raw error (exception message, status message or HTTP status)
+    normalized_error: str  # what the signature uses: the type, else the message without ids/numbers
+
+
+@dataclass(frozen=True)
+class FailureChain:
+    trace_id: str
+    origin: Origin
+    hops: tuple[Hop, ...]  # entry first, origin last
+    propagated: bool  # every span above the origin failed: the caller at the entry saw it
+    orphaned_entry: bool  # the entry span's own parent never arrived: the chain may start higher up
+    signature: str
+    services: tuple[str, ...]  # the distinct services on the chain, entry first
+    entry_start_ns: int  # when the entry span started (for first/last seen and time series)
+
+    @property
+    def entry(self) -> Hop:
+        return self.hops[0]
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    service: str
+    operation: str
+    traces: int
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """All chains of one signature: one problem, however many requests it broke."""
+
+    signature: str
+    traces: int  # distinct traces with a chain of this signature
+    propagated_traces: int  # ... in which the failure reached the entry span (users saw it)
+    absorbed_traces: int  # ... in which a caller above hid it (retry, fallback)
+    origin: Origin  # from the most recent chain
+    path: tuple[str, ...]  # services from entry to origin
+    hops: tuple[Hop, ...]  # the most recent chain, hop by hop
+    entry_points: tuple[EntryPoint, ...]
+    first_seen_ns: int
+    last_seen_ns: int
+    per_minute: tuple[tuple[int, int], ...]  # (minute start in Unix seconds, traces)
+    example_trace_ids: tuple[str, ...]  # newest first

@@ -1,0 +1,46 @@
+"""GET /api/v1/failures: failure chains of a time range, grouped by signature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from fastapi import APIRouter, Query
+
+from analysis.chains import failure_chains
+from analysis.grouping import group_chains
+from analysis.types import FailureGroup
+from collector.api import params
+from collector.dependencies import TraceReaderDep
+
+router = APIRouter(prefix="/api/v1", tags=["failures"])
+MAX_TRACES = 20_000
+
+
+@dataclass(frozen=True)
+class Failures:
+    since_ns: int
+    until_ns: int
+    traces_analyzed: int
+    truncated: bool  # more failing traces existed than were analysed (the newest were kept)
+    groups: list[FailureGroup]
+
+
+@router.get("/failures", response_model=Failures, summary="Failure chains grouped by signature, by impact")
+def get_failures(
+    traces: TraceReaderDep,
+    since: str | None = None,
+    until: str | None = None,
+    service: str | None = Query(None, description="only chains that pass through this service"),
+    kind: Literal["propagated", "absorbed"] | None = Query(None, description="only propagated or absorbed chains"),
+    max_traces: int = Query(5_000, description=f"failing traces analysed, newest first (at most {MAX_TRACES})"),
+) -> Failures:
+    window = params.time_range(since, until)
+    limit = params.limit(max_traces, MAX_TRACES)
+    failing = traces.failing_traces(window, limit)
+    chains = [chain for spans in failing.values() for chain in failure_chains(spans)]
+    if service:
+        chains = [c for c in chains if service in c.services]
+    if kind:
+        chains = [c for c in chains if c.propagated == (kind == "propagated")]
+    return Failures(window.since_ns, window.until_ns, len(failing), len(failing) >= limit, group_chains(chains))

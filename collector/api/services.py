@@ -1,0 +1,80 @@
+"""GET /api/v1/services and /api/v1/service-map."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Query
+
+from collector.api import params
+from collector.dependencies import ServiceReaderDep
+from storage.service_reader import Edge
+
+router = APIRouter(prefix="/api/v1", tags=["services"])
+
+
+@dataclass(frozen=True)
+class ServiceStats:
+    name: str  # the service, or with ?service= the operation
+    requests: int
+    requests_per_second: float
+    errors: int
+    error_rate: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+
+@dataclass(frozen=True)
+class Services:
+    since_ns: int
+    until_ns: int
+    service: str | None
+    items: list[ServiceStats]  # worst error rate first
+
+
+@dataclass(frozen=True)
+class ServiceMap:
+    since_ns: int
+    until_ns: int
+    nodes: list[dict]  # {"name": ..., "type": "service" | "database" | "queue" | "external"}
+    edges: list[Edge]
+
+
+@router.get("/services", response_model=Services, summary="Request rate, error rate and latency per service")
+def get_services(
+    services: ServiceReaderDep,
+    since: str | None = None,
+    until: str | None = None,
+    service: str | None = Query(None, description="break this service down by operation"),
+) -> Services:
+    window = params.time_range(since, until)
+    stats = services.red(window, service or "")
+    items = [
+        ServiceStats(
+            s.name,
+            s.requests,
+            s.requests / window.seconds,
+            s.errors,
+            s.errors / s.requests if s.requests else 0.0,
+            s.p50_ns / 1e6,
+            s.p95_ns / 1e6,
+            s.p99_ns / 1e6,
+        )
+        for s in stats
+    ]
+    return Services(window.since_ns, window.until_ns, service, items)
+
+
+@router.get("/service-map", response_model=ServiceMap, summary="Calls between services, databases and queues")
+def get_service_map(services: ServiceReaderDep, since: str | None = None, until: str | None = None) -> ServiceMap:
+    window = params.time_range(since, until)
+    edges = services.edges(window)
+    nodes: dict[str, str] = {}
+    for edge in edges:
+        nodes.setdefault(edge.caller, "service")
+        if nodes.get(edge.callee) in (None, "external"):
+            nodes[edge.callee] = edge.callee_type
+    return ServiceMap(
+        window.since_ns, window.until_ns, [{"name": n, "type": t} for n, t in sorted(nodes.items())], edges
+    )

@@ -1,0 +1,95 @@
+"""Reading spans: one trace by id, the failing traces of a time range, and trace search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clickhouse_connect.driver.client import Client
+
+from analysis.types import Span
+from storage.model.from_rows import SPAN_COLUMNS, span_from_row
+from storage.types import TimeRange
+
+# Spans of a trace may start a little before or end after the range that found it.
+TRACE_MARGIN_NS = 15 * 60 * 10**9
+
+_TRACE_BOUNDS = """
+SELECT count(), toUnixTimestamp(min(Start)), toUnixTimestamp(max(End))
+FROM otel_traces_trace_id_ts WHERE TraceId = {trace_id:String}
+"""
+
+_TRACE_SPANS = f"""
+SELECT {SPAN_COLUMNS} FROM otel_traces
+WHERE TraceId = {{trace_id:String}}
+  AND Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp <= fromUnixTimestamp64Nano({{until:Int64}})
+"""
+
+# A span failed (see analysis.chains.is_failed; the two must agree): status Error; or, unless the
+# status says Ok, a server span with HTTP status >= 500 or a recorded exception event.
+FAILED_SPAN = """(StatusCode = 'Error' OR (StatusCode != 'Ok' AND (
+    (SpanKind = 'Server' AND greatest(toUInt16OrZero(SpanAttributes['http.response.status_code']),
+                                      toUInt16OrZero(SpanAttributes['http.status_code'])) >= 500)
+    OR has(Events.Name, 'exception'))))"""
+
+_FAILING_TRACES = f"""
+SELECT TraceId FROM otel_traces
+WHERE Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp < fromUnixTimestamp64Nano({{until:Int64}})
+  AND {FAILED_SPAN}
+GROUP BY TraceId
+ORDER BY max(Timestamp) DESC
+LIMIT {{limit:UInt32}}
+"""
+
+_SPANS_OF_TRACES = f"""
+SELECT {SPAN_COLUMNS} FROM otel_traces
+WHERE TraceId IN {{trace_ids:Array(String)}}
+  AND Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp <= fromUnixTimestamp64Nano({{until:Int64}})
+"""
+
+
+@dataclass(frozen=True)
+class TraceBounds:
+    start_ns: int
+    end_ns: int
+
+
+class TraceReader:
+    """Thread-safe: each method issues independent queries on the given client."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def bounds(self, trace_id: str) -> TraceBounds | None:
+        count, start, end = self._client.query(_TRACE_BOUNDS, parameters={"trace_id": trace_id}).result_rows[0]
+        if not count:
+            return None
+        return TraceBounds(start * 10**9, (end + 1) * 10**9)
+
+    def get_trace(self, trace_id: str) -> list[Span]:
+        """All spans of one trace; an empty list when the trace is unknown."""
+        bounds = self.bounds(trace_id)
+        if bounds is None:
+            return []
+        result = self._client.query(
+            _TRACE_SPANS, parameters={"trace_id": trace_id, "since": bounds.start_ns, "until": bounds.end_ns}
+        )
+        return [span_from_row(row) for row in result.result_rows]
+
+    def failing_traces(self, time_range: TimeRange, limit: int) -> dict[str, list[Span]]:
+        """The newest `limit` traces with a failed span in the range, each with all its spans."""
+        params = {"since": time_range.since_ns, "until": time_range.until_ns, "limit": limit}
+        trace_ids = [row[0] for row in self._client.query(_FAILING_TRACES, parameters=params).result_rows]
+        if not trace_ids:
+            return {}
+        spans: dict[str, list[Span]] = {trace_id: [] for trace_id in trace_ids}
+        result = self._client.query(
+            _SPANS_OF_TRACES,
+            parameters={
+                "trace_ids": trace_ids,
+                "since": time_range.since_ns - TRACE_MARGIN_NS,
+                "until": time_range.until_ns + TRACE_MARGIN_NS,
+            },
+        )
+        for row in result.result_rows:
+            spans[row[0]].append(span_from_row(row))
+        return spans
