@@ -25,16 +25,7 @@ from analysis.signature import normalize_message, signature
 from analysis.types import FailureChain, Hop, Origin, Span
 
 _HTTP_STATUS_KEYS = ("http.response.status_code", "http.status_code")
-_PEER_KEYS = (
-    "db.system",
-    "db.system.name",
-    "messaging.destination.name",
-    "messaging.destination",
-    "peer.service",
-    "server.address",
-    "net.peer.name",
-    "http.host",
-)
+_PEER_KEYS = ("db.system", "messaging.destination.name", "peer.service", "server.address", "net.peer.name")
 
 
 def http_status(span: Span) -> int | None:
