@@ -8,16 +8,16 @@ import re
 
 _PATTERNS = [
     (re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`"), "<str>"),
-    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<uuid>"),
-    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<hex>"),
-    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<hex>"),
+    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<id>"),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<id>"),
+    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"), "<id>"),
     (re.compile(r"\d+(?:\.\d+)?"), "<n>"),
     (re.compile(r"\s+"), " "),
 ]
 
 
 def normalize_message(message: str) -> str:
-    """`order 8f3a…: timeout after 30s` -> `order <hex>: timeout after <n>s`."""
+    """`order 8f3a…: timeout after 30s` -> `order <id>: timeout after <n>s`."""
     text = message.strip()
     for pattern, token in _PATTERNS:
         text = pattern.sub(token, text)

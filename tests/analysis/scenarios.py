@@ -1,0 +1,248 @@
+"""The scenario library: small traces with the failure chains a person would name, written next
+to them. Each scenario is sent through the collector over OTLP by the tests."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+KINDS = {"Internal": 1, "Server": 2, "Client": 3, "Producer": 4, "Consumer": 5}
+UNSET, OK, ERROR = 0, 1, 2
+
+
+@dataclass
+class S:
+    """One span: `parent` and `links` name other spans of the scenario by id."""
+
+    id: str
+    service: str
+    name: str
+    kind: str = "Server"
+    parent: str = ""
+    status: int = UNSET
+    message: str = ""
+    attrs: dict = field(default_factory=dict)
+    exception: tuple[str, str] | None = None
+    links: tuple[str, ...] = ()
+    start_ms: int = 0
+    duration_ms: int = 10
+
+
+@dataclass
+class Chain:
+    origin: str  # "service operation"
+    path: tuple[str, ...]  # distinct services, entry first
+    propagated: bool
+    error: str | None = None  # the normalized error, when it matters
+    orphaned: bool = False
+
+
+@dataclass
+class Scenario:
+    name: str
+    spans: list[S]
+    chains: list[Chain]
+    send_twice: tuple[str, ...] = ()
+
+
+def span_id(trace_id: str, name: str) -> bytes:
+    return hashlib.sha256(f"{trace_id}/{name}".encode()).digest()[:8]
+
+
+def to_request(spans: list[S], trace_id: str, base_ns: int | None = None) -> ExportTraceServiceRequest:
+    base_ns = base_ns or time.time_ns() - 60 * 10**9
+    request = ExportTraceServiceRequest()
+    scopes = {}
+    for spec in spans:
+        if spec.service not in scopes:
+            rs = request.resource_spans.add()
+            rs.resource.attributes.add(key="service.name", value=AnyValue(string_value=spec.service))
+            scopes[spec.service] = rs.scope_spans.add()
+        start = base_ns + spec.start_ms * 10**6
+        span = scopes[spec.service].spans.add(
+            trace_id=bytes.fromhex(trace_id),
+            span_id=span_id(trace_id, spec.id),
+            name=spec.name,
+            kind=KINDS[spec.kind],
+            start_time_unix_nano=start,
+            end_time_unix_nano=start + spec.duration_ms * 10**6,
+            parent_span_id=span_id(trace_id, spec.parent) if spec.parent else b"",
+        )
+        span.status.code, span.status.message = spec.status, spec.message
+        for key, value in spec.attrs.items():
+            span.attributes.add(key=key, value=AnyValue(string_value=str(value)))
+        if spec.exception:
+            event = span.events.add(name="exception", time_unix_nano=start + 1)
+            for key, value in (("exception.type", spec.exception[0]), ("exception.message", spec.exception[1])):
+                event.attributes.add(key=key, value=AnyValue(string_value=value))
+        for linked in spec.links:
+            span.links.add(trace_id=bytes.fromhex(trace_id), span_id=span_id(trace_id, linked))
+    return request
+
+
+def _hop_chain(services: list[str], origin_exception=("TimeoutError", "read timed out")) -> list[S]:
+    """service[0] server -> client -> service[1] server -> ... every span failed."""
+    spans, parent = [], ""
+    for i, service in enumerate(services):
+        server = S(
+            f"{service}-in",
+            service,
+            f"GET /{service}",
+            parent=parent,
+            status=ERROR,
+            exception=origin_exception if i == len(services) - 1 else None,
+            start_ms=i * 2,
+        )
+        spans.append(server)
+        if i < len(services) - 1:
+            client = S(
+                f"{service}-out", service, "GET", kind="Client", parent=server.id, status=ERROR, start_ms=i * 2 + 1
+            )
+            spans.append(client)
+            parent = client.id
+    return spans
+
+
+SIX = ["edge", "gateway", "orders", "billing", "accounts", "vault"]
+
+SCENARIOS = [
+    Scenario(
+        "single failing service",
+        [S("a", "catalog", "GET /items", status=ERROR, exception=("KeyError", "'sku-9'"))],
+        [Chain("catalog GET /items", ("catalog",), True, "KeyError")],
+    ),
+    Scenario(
+        "three-hop propagated failure",
+        _hop_chain(["frontend", "checkout", "ledger"]),
+        [Chain("ledger GET /ledger", ("frontend", "checkout", "ledger"), True, "TimeoutError")],
+    ),
+    Scenario(
+        "six-hop propagated failure", _hop_chain(SIX), [Chain("vault GET /vault", tuple(SIX), True, "TimeoutError")]
+    ),
+    Scenario(
+        "two independent origins in one trace",
+        [
+            S("root", "api", "POST /order", status=ERROR),
+            S("c1", "api", "GET", kind="Client", parent="root", status=ERROR),
+            S("s1", "stock", "GET /stock", parent="c1", status=ERROR, exception=("StockError", "no stock")),
+            S("c2", "api", "POST", kind="Client", parent="root", status=ERROR),
+            S("s2", "pricing", "POST /price", parent="c2", status=ERROR, exception=("PriceError", "no price")),
+        ],
+        [
+            Chain("stock GET /stock", ("api", "stock"), True, "StockError"),
+            Chain("pricing POST /price", ("api", "pricing"), True, "PriceError"),
+        ],
+    ),
+    Scenario(
+        "failure absorbed by a retry",
+        [
+            S("root", "checkout", "POST /orders", status=UNSET),
+            S("try1", "checkout", "POST", kind="Client", parent="root", status=ERROR),
+            S("pay1", "payment", "POST /payments", parent="try1", status=ERROR, exception=("CardError", "rejected")),
+            S("try2", "checkout", "POST", kind="Client", parent="root", start_ms=20),
+            S("pay2", "payment", "POST /payments", parent="try2", start_ms=21),
+        ],
+        [Chain("payment POST /payments", ("checkout", "payment"), False, "CardError")],
+    ),
+    Scenario(
+        "failure absorbed by a fallback",
+        [
+            S("root", "checkout", "POST /orders"),
+            S("call", "checkout", "GET", kind="Client", parent="root", status=ERROR),
+            S("inv", "inventory", "GET /stock", parent="call", status=ERROR, message="backend unavailable"),
+        ],
+        [Chain("inventory GET /stock", ("checkout", "inventory"), False, "backend unavailable")],
+    ),
+    Scenario(
+        "failing consumer on an asynchronous hop",
+        [
+            S("root", "checkout", "POST /orders"),
+            S("pub", "checkout", "orders publish", kind="Producer", parent="root"),
+            S(
+                "con",
+                "shipping",
+                "orders process",
+                kind="Consumer",
+                links=("pub",),
+                status=ERROR,
+                exception=("ShipmentError", "no carrier"),
+                start_ms=500,
+            ),
+        ],
+        [Chain("shipping orders process", ("checkout", "shipping"), False, "ShipmentError")],
+    ),
+    Scenario(
+        "failing database call with no service below",
+        [
+            S("root", "ledger", "POST /entries", status=ERROR),
+            S(
+                "db",
+                "ledger",
+                "INSERT",
+                kind="Client",
+                parent="root",
+                status=ERROR,
+                attrs={"db.system": "postgresql"},
+                exception=("OperationalError", "lock timeout"),
+            ),
+        ],
+        [Chain("ledger INSERT", ("ledger",), True, "OperationalError")],
+    ),
+    Scenario(
+        "orphan whose parent never arrives",
+        [
+            S(
+                "orphan",
+                "worker",
+                "process job",
+                parent="never-sent",
+                status=ERROR,
+                exception=("JobError", "bad input"),
+            ),
+        ],
+        [Chain("worker process job", ("worker",), True, "JobError", orphaned=True)],
+    ),
+    Scenario(
+        "child that starts before its parent (clock skew)",
+        [
+            S("root", "web", "GET /", status=ERROR, start_ms=100),
+            S("call", "web", "GET", kind="Client", parent="root", status=ERROR, start_ms=101),
+            S("api", "api", "GET /data", parent="call", status=ERROR, exception=("ValueError", "bad"), start_ms=-400),
+        ],
+        [Chain("api GET /data", ("web", "api"), True, "ValueError")],
+    ),
+    Scenario(
+        "the same span sent twice",
+        _hop_chain(["web", "api"]),
+        [Chain("api GET /api", ("web", "api"), True, "TimeoutError")],
+        send_twice=("api-in", "web-out"),
+    ),
+    Scenario(
+        "exception event without Error status",
+        [
+            S("root", "web", "GET /"),
+            S("work", "web", "render", kind="Internal", parent="root", exception=("TemplateError", "missing block")),
+        ],
+        [Chain("web render", ("web",), False, "TemplateError")],
+    ),
+    Scenario(
+        "HTTP 503 server span without Error status",
+        [
+            S("root", "gateway", "GET /", attrs={"http.status_code": 200}),
+            S("call", "gateway", "GET", kind="Client", parent="root"),
+            S("svc", "search", "GET /search", parent="call", attrs={"http.response.status_code": 503}),
+        ],
+        [Chain("search GET /search", ("gateway", "search"), False, "HTTP 503")],
+    ),
+    Scenario(
+        "an exception that the status says was handled (Ok) is not a failure",
+        [
+            S("root", "web", "GET /", status=OK, exception=("CacheMiss", "recomputed")),
+        ],
+        [],
+    ),
+]

@@ -1,0 +1,127 @@
+"""Every scenario of the library, sent over OTLP to the collector (real embedded ClickHouse) and
+read back through GET /api/v1/traces/{id}."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from tests.analysis.scenarios import ERROR, SCENARIOS, S, Scenario, to_request
+
+PB = {"Content-Type": "application/x-protobuf"}
+
+
+def _send(collector, spans: list[S], trace_id: str, twice: tuple[str, ...] = (), base_ns: int | None = None):
+    response = collector.post(
+        "/v1/traces", content=to_request(spans, trace_id, base_ns).SerializeToString(), headers=PB
+    )
+    assert response.status_code == 200
+    if twice:
+        again = [s for s in spans if s.id in twice]
+        assert (
+            collector.post(
+                "/v1/traces", content=to_request(again, trace_id, base_ns).SerializeToString(), headers=PB
+            ).status_code
+            == 200
+        )
+
+
+def _chains(collector, trace_id: str) -> list[dict]:
+    response = collector.get(f"/api/v1/traces/{trace_id}")
+    assert response.status_code == 200, response.text
+    return response.json()["failure_chains"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_scenario(collector, scenario: Scenario):
+    trace_id = os.urandom(16).hex()
+    _send(collector, scenario.spans, trace_id, scenario.send_twice, base_ns=time.time_ns() - 60 * 10**9)
+    got = _chains(collector, trace_id)
+    summary = sorted(
+        (f"{c['origin']['service']} {c['origin']['operation']}", tuple(c["services"]), c["propagated"]) for c in got
+    )
+    expected = sorted((c.origin, c.path, c.propagated) for c in scenario.chains)
+    assert summary == expected
+    for want in scenario.chains:
+        chain = next(c for c in got if f"{c['origin']['service']} {c['origin']['operation']}" == want.origin)
+        if want.error:
+            assert chain["origin"]["normalized_error"] == want.error
+        assert chain["orphaned_entry"] == want.orphaned
+        assert chain["hops"][-1]["span_id"] == chain["origin"]["span_id"]
+        assert chain["hops"][0]["via"] == "entry"
+
+
+def test_async_hop_is_reached_through_the_link(collector):
+    scenario = next(s for s in SCENARIOS if s.name.startswith("failing consumer"))
+    trace_id = os.urandom(16).hex()
+    _send(collector, scenario.spans, trace_id)
+    [chain] = _chains(collector, trace_id)
+    assert [(h["service"], h["kind"], h["via"]) for h in chain["hops"]] == [
+        ("checkout", "Server", "entry"),
+        ("checkout", "Producer", "child"),
+        ("shipping", "Consumer", "link"),
+    ]
+
+
+def test_database_origin_is_named_by_its_peer(collector):
+    scenario = next(s for s in SCENARIOS if s.name.startswith("failing database"))
+    trace_id = os.urandom(16).hex()
+    _send(collector, scenario.spans, trace_id)
+    [chain] = _chains(collector, trace_id)
+    assert chain["origin"]["peer"] == "postgresql" and chain["origin"]["kind"] == "Client"
+
+
+def test_messages_differing_only_in_ids_share_one_signature(collector):
+    messages = [
+        "order 8f3a2b1c9d7e timed out after 30s (request 'a1b2')",
+        "order 1234abcd5678 timed out after 12s (request 'zz')",
+        'order 0c6f9e3a-1b2d-4c5e-9f8a-7b6c5d4e3f21 timed out after 7s (request "x")',
+    ]
+    signatures = set()
+    for message in messages:
+        trace_id = os.urandom(16).hex()
+        _send(collector, [S("root", "orders", "GET /order", status=ERROR, message=message)], trace_id)
+        [chain] = _chains(collector, trace_id)
+        assert chain["origin"]["message"] == message
+        signatures.add(chain["signature"])
+    assert len(signatures) == 1
+    other = os.urandom(16).hex()
+    _send(collector, [S("root", "orders", "GET /order", status=ERROR, message="order not found")], other)
+    assert _chains(collector, other)[0]["signature"] not in signatures
+
+
+def test_a_ten_thousand_span_trace(collector):
+    """10,000 spans: a fan-out three levels deep, with one failing leaf far down."""
+    spans = [S("root", "batch", "POST /import", status=ERROR)]
+    for i in range(99):
+        spans.append(S(f"c{i}", "batch", "POST", kind="Client", parent="root"))
+        spans.append(S(f"w{i}", "worker", "POST /rows", parent=f"c{i}"))
+        for j in range(99):
+            spans.append(
+                S(f"r{i}.{j}", "worker", "INSERT", kind="Client", parent=f"w{i}", attrs={"db.system": "postgresql"})
+            )
+    spans[-1] = S(
+        spans[-1].id,
+        "worker",
+        "INSERT",
+        kind="Client",
+        parent=spans[-1].parent,
+        status=ERROR,
+        attrs={"db.system": "postgresql"},
+        exception=("UniqueViolation", "duplicate key"),
+    )
+    assert len(spans) == 10_000
+    trace_id = os.urandom(16).hex()
+    for start in range(0, len(spans), 2000):
+        _send(collector, spans[start : start + 2000], trace_id)
+    started = time.monotonic()
+    response = collector.get(f"/api/v1/traces/{trace_id}")
+    took = time.monotonic() - started
+    body = response.json()
+    assert len(body["spans"]) == len(spans)
+    [chain] = body["failure_chains"]
+    assert chain["origin"]["operation"] == "INSERT" and chain["services"] == ["batch", "worker"]
+    assert not chain["propagated"] and len(chain["hops"]) == 4
+    assert took < 10, f"{took:.1f}s for a 10,000-span trace"
