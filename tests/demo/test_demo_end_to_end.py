@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import httpx2 as httpx
 import pytest
 
 from demo import load
@@ -38,7 +39,9 @@ def shop(tmp_path_factory):
             time.sleep(1.0)  # let the shipping worker drain the queue
         finally:
             exits = demo.stop()
+        failures = httpx.get(collector.url + "/api/v1/failures?since=30m", timeout=60).json()
     return {
+        "failures": failures,
         "data": tmp / "data",
         "healthy": healthy,
         "absorbed": absorbed,
@@ -182,3 +185,26 @@ def test_a_slow_database_slows_the_whole_path(shop):
     for row in rows:
         assert row["db"] > 10 * typical  # the slow query dominates the ledger's work...
         assert row["frontend"] > row["db"]  # ...and the user waits for it
+
+
+def _groups(shop, origin_service):
+    return [g for g in shop["failures"]["groups"] if g["origin"]["service"] == origin_service]
+
+
+def test_the_ledger_timeout_is_one_problem_whose_origin_is_the_ledger(shop):
+    [group] = _groups(shop, "ledger")
+    assert group["origin"]["operation"] == "INSERT" and group["origin"]["peer"] == "sqlite"
+    assert group["origin"]["normalized_error"].endswith("OperationalError")
+    assert group["path"] == ["frontend", "checkout", "payment", "ledger"]
+    assert group["traces"] == 4 and group["propagated_traces"] == 4  # every broken checkout, seen by users
+    assert group["entry_points"] == [{"service": "frontend", "operation": "POST /checkout", "traces": 4}]
+    assert shop["failures"]["groups"][0]["signature"] == group["signature"]  # the most impactful problem
+
+
+def test_absorbed_faults_are_reported_as_absorbed(shop):
+    for service, error in (("inventory", "HTTP 503"), ("payment", "CardProcessorError"), ("shipping", "ShipmentError")):
+        [group] = [g for g in _groups(shop, service) if g["origin"]["normalized_error"].endswith(error)]
+        assert group["traces"] == 8 and group["absorbed_traces"] == 8 and group["propagated_traces"] == 0, service
+    [inventory] = _groups(shop, "inventory")
+    assert inventory["origin"]["normalized_error"] == "HTTP 503"
+    assert inventory["path"] == ["frontend", "checkout", "inventory"]

@@ -1,0 +1,157 @@
+"""The query API over seeded data in the real embedded ClickHouse, and every bad parameter."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pytest
+
+from tests.analysis.scenarios import ERROR, S, to_request
+
+PB = {"Content-Type": "application/x-protobuf"}
+
+
+@pytest.fixture
+def names():
+    tag = uuid.uuid4().hex[:6]
+    return {role: f"{role}-{tag}" for role in ("web", "api", "db", "inv")}
+
+
+def _send(collector, spans, base_ns: int | None = None):
+    trace_id = os.urandom(16).hex()
+    body = to_request(spans, trace_id, base_ns or time.time_ns() - 30 * 10**9).SerializeToString()
+    assert collector.post("/v1/traces", content=body, headers=PB).status_code == 200
+    return trace_id
+
+
+def _broken(n: dict, message: str = "deadlock on row 42") -> list[S]:
+    return [
+        S("root", n["web"], "GET /", status=ERROR, attrs={"http.status_code": 500}),
+        S("call", n["web"], "GET", kind="Client", parent="root", status=ERROR),
+        S("api", n["api"], "GET /data", parent="call", status=ERROR),
+        S(
+            "q",
+            n["api"],
+            "SELECT",
+            kind="Client",
+            parent="api",
+            status=ERROR,
+            message=message,
+            attrs={"db.system": "postgresql"},
+        ),
+    ]
+
+
+def _fallback(n: dict) -> list[S]:
+    return [
+        S("root", n["web"], "GET /"),
+        S("call", n["web"], "GET", kind="Client", parent="root", status=ERROR),
+        S("inv", n["inv"], "GET /stock", parent="call", attrs={"http.status_code": 503}),
+    ]
+
+
+def test_failures_are_grouped_by_signature_with_counts_paths_and_examples(collector, names):
+    broken = [_send(collector, _broken(names, f"deadlock on row {i}")) for i in range(3)]
+    absorbed = [_send(collector, _fallback(names)) for _ in range(2)]
+    body = collector.get("/api/v1/failures", params={"since": "15m", "service": names["web"]}).json()
+    assert body["traces_analyzed"] >= 5 and not body["truncated"]
+    groups = body["groups"]
+    assert len(groups) == 2
+    first, second = groups  # by impact: the failure users saw comes first
+    assert (first["traces"], first["propagated_traces"], first["absorbed_traces"]) == (3, 3, 0)
+    assert first["origin"]["service"] == names["api"] and first["origin"]["operation"] == "SELECT"
+    assert first["origin"]["peer"] == "postgresql" and first["origin"]["normalized_error"] == "deadlock on row <n>"
+    assert first["origin"]["message"].startswith("deadlock on row ")
+    assert first["path"] == [names["web"], names["api"]]
+    assert [h["operation"] for h in first["hops"]] == ["GET /", "GET", "GET /data", "SELECT"]
+    assert first["entry_points"] == [{"service": names["web"], "operation": "GET /", "traces": 3}]
+    assert set(first["example_trace_ids"]) == set(broken)
+    assert sum(count for _, count in first["per_minute"]) == 3
+    assert first["first_seen_ns"] <= first["last_seen_ns"]
+    assert (second["traces"], second["absorbed_traces"]) == (2, 2)
+    assert set(second["example_trace_ids"]) == set(absorbed)
+    assert second["origin"]["normalized_error"] == "HTTP 503"
+
+    only_absorbed = collector.get(
+        "/api/v1/failures", params={"since": "15m", "service": names["web"], "kind": "absorbed"}
+    ).json()["groups"]
+    assert [g["signature"] for g in only_absorbed] == [second["signature"]]
+
+
+def test_services_report_rate_errors_and_latency(collector, names):
+    for _ in range(3):
+        _send(collector, _broken(names))
+    _send(collector, _fallback(names))
+    items = {i["name"]: i for i in collector.get("/api/v1/services", params={"since": "15m"}).json()["items"]}
+    web, inv = items[names["web"]], items[names["inv"]]
+    assert (web["requests"], web["errors"]) == (4, 3) and web["error_rate"] == pytest.approx(0.75)
+    assert (inv["requests"], inv["errors"]) == (1, 1)
+    assert web["p50_ms"] == pytest.approx(10, rel=0.01) and web["requests_per_second"] > 0
+    ops = collector.get("/api/v1/services", params={"since": "15m", "service": names["api"]}).json()
+    assert [(o["name"], o["requests"], o["errors"]) for o in ops["items"]] == [("GET /data", 3, 3)]
+
+
+def test_service_map_has_services_databases_and_error_counts(collector, names):
+    for _ in range(2):
+        _send(collector, _broken(names))
+    _send(collector, _fallback(names))
+    body = collector.get("/api/v1/service-map", params={"since": "15m"}).json()
+    edges = {(e["caller"], e["callee"]): e for e in body["edges"]}
+    web_api = edges[(names["web"], names["api"])]
+    assert (web_api["calls"], web_api["errors"], web_api["callee_type"]) == (2, 2, "service")
+    api_db = edges[(names["api"], "postgresql")]
+    assert (api_db["calls"], api_db["callee_type"]) == (2, "database")
+    assert edges[(names["web"], names["inv"])]["calls"] == 1
+    nodes = {n["name"]: n["type"] for n in body["nodes"]}
+    assert nodes[names["api"]] == "service" and nodes["postgresql"] == "database"
+
+
+def test_trace_detail_keeps_nanoseconds_and_includes_logs(collector, names):
+    base_ns = time.time_ns() - 30 * 10**9 + 123  # not a whole microsecond
+    trace_id = _send(collector, _broken(names), base_ns)
+    body = collector.get(f"/api/v1/traces/{trace_id.upper()}").json()
+    assert body["trace_id"] == trace_id
+    assert [s["span"]["start_ns"] for s in body["spans"]] == [base_ns] * 4  # nanoseconds kept exactly
+    assert [s["span"]["duration_ns"] for s in body["spans"]] == [10_000_000] * 4
+    assert [s["failed"] for s in body["spans"]] == [True, True, True, True]
+    assert body["logs"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "error"),
+    [
+        ("/api/v1/traces/xyz", 400, "invalid trace id"),
+        ("/api/v1/traces/" + "0" * 32, 400, "invalid trace id"),
+        ("/api/v1/traces/" + "g" * 32, 400, "invalid trace id"),
+        ("/api/v1/traces/" + "ab" * 16, 404, "trace not found"),
+        ("/api/v1/failures?since=yesterday", 400, "invalid time"),
+        ("/api/v1/failures?since=1h&until=2h", 400, "invalid time range"),
+        ("/api/v1/failures?since=60d", 400, "invalid time range"),
+        ("/api/v1/failures?until=2026-13-45T00:00:00Z", 400, "invalid time"),
+        ("/api/v1/failures?max_traces=0", 400, "invalid limit"),
+        ("/api/v1/failures?max_traces=1000000", 400, "invalid limit"),
+        ("/api/v1/failures?max_traces=many", 400, "invalid parameter"),
+        ("/api/v1/failures?kind=sideways", 400, "invalid parameter"),
+        ("/api/v1/services?since=%27;DROP%20TABLE%20otel_traces", 400, "invalid time"),
+        ("/api/v1/service-map?until=-5m", 400, "invalid time"),
+    ],
+)
+def test_bad_parameters_are_4xx_with_error_and_detail(collector, path, status, error):
+    response = collector.get(path)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"] == error and body["detail"]
+
+
+def test_rfc3339_and_relative_times_are_accepted(collector):
+    now = time.time()
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 600))
+    assert collector.get("/api/v1/services", params={"since": since, "until": "now"}).status_code == 200
+    assert collector.get("/api/v1/services", params={"since": "2d"}).status_code == 200
+
+
+def test_openapi_documents_the_query_api(collector):
+    paths = collector.get("/openapi.json").json()["paths"]
+    assert {"/api/v1/traces/{trace_id}", "/api/v1/failures", "/api/v1/services", "/api/v1/service-map"} <= set(paths)
