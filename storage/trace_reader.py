@@ -9,6 +9,7 @@ from clickhouse_connect.driver.client import Client
 from analysis.types import Span
 from storage.model.from_rows import SPAN_COLUMNS, span_from_row
 from storage.types import TimeRange
+from storage.where import Where
 
 # Spans of a trace may start a little before or end after the range that found it.
 TRACE_MARGIN_NS = 15 * 60 * 10**9
@@ -45,6 +46,58 @@ SELECT {SPAN_COLUMNS} FROM otel_traces
 WHERE TraceId IN {{trace_ids:Array(String)}}
   AND Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp <= fromUnixTimestamp64Nano({{until:Int64}})
 """
+
+
+_TRACE_SEARCH = """
+SELECT TraceId FROM otel_traces
+WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until:Int64})
+  AND {where}
+GROUP BY TraceId
+ORDER BY max(Timestamp) DESC
+LIMIT {limit:UInt32}
+"""
+
+_TRACE_SUMMARIES = f"""
+SELECT TraceId,
+       min(toUnixTimestamp64Nano(Timestamp)) AS start,
+       max(toUnixTimestamp64Nano(Timestamp) + Duration) - start AS duration,
+       count() AS spans,
+       countIf({FAILED_SPAN}) > 0 AS failed,
+       if(countIf(ParentSpanId = '') > 0, argMinIf(ServiceName, Timestamp, ParentSpanId = ''),
+          argMin(ServiceName, Timestamp)) AS root_service,
+       if(countIf(ParentSpanId = '') > 0, argMinIf(SpanName, Timestamp, ParentSpanId = ''),
+          argMin(SpanName, Timestamp)) AS root_operation,
+       groupUniqArray(ServiceName) AS services
+FROM otel_traces
+WHERE TraceId IN {{trace_ids:Array(String)}}
+  AND Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp <= fromUnixTimestamp64Nano({{until:Int64}})
+GROUP BY TraceId
+ORDER BY start DESC
+"""
+
+
+@dataclass(frozen=True)
+class TraceQuery:
+    """Search filters; a trace matches when one of its spans matches all of them."""
+
+    service: str | None = None
+    operation: str | None = None
+    status: str | None = None  # "error": a failed span; "ok": a span that did not fail
+    min_duration_ns: int | None = None
+    max_duration_ns: int | None = None
+    attributes: tuple[tuple[str, str], ...] = ()  # span or resource attribute key = value
+
+
+@dataclass(frozen=True)
+class TraceSummary:
+    trace_id: str
+    start_ns: int
+    duration_ns: int
+    spans: int
+    failed: bool
+    root_service: str
+    root_operation: str
+    services: list[str]
 
 
 @dataclass(frozen=True)
@@ -93,3 +146,41 @@ class TraceReader:
         for row in result.result_rows:
             spans[row[0]].append(span_from_row(row))
         return spans
+
+    def search(self, query: TraceQuery, time_range: TimeRange, limit: int) -> list[TraceSummary]:
+        """Matching traces, newest first."""
+        where = Where()
+        if query.service:
+            where.add("ServiceName = {service:String}", service=query.service)
+        if query.operation:
+            where.add("SpanName = {operation:String}", operation=query.operation)
+        if query.status == "error":
+            where.add(FAILED_SPAN)
+        elif query.status == "ok":
+            where.add(f"NOT {FAILED_SPAN}")
+        if query.min_duration_ns is not None:
+            where.add("Duration >= {min_duration:UInt64}", min_duration=query.min_duration_ns)
+        if query.max_duration_ns is not None:
+            where.add("Duration <= {max_duration:UInt64}", max_duration=query.max_duration_ns)
+        for key, value in query.attributes:
+            k, v = where.param("k", key), where.param("v", value)
+            where.add(
+                f"SpanAttributes[{{{k}:String}}] = {{{v}:String}} OR ResourceAttributes[{{{k}:String}}] = {{{v}:String}}"
+            )
+        sql = _TRACE_SEARCH.replace("{where}", where.sql())
+        params = {**where.parameters, "since": time_range.since_ns, "until": time_range.until_ns, "limit": limit}
+        trace_ids = [row[0] for row in self._client.query(sql, parameters=params).result_rows]
+        if not trace_ids:
+            return []
+        rows = self._client.query(
+            _TRACE_SUMMARIES,
+            parameters={
+                "trace_ids": trace_ids,
+                "since": time_range.since_ns - TRACE_MARGIN_NS,
+                "until": time_range.until_ns + TRACE_MARGIN_NS,
+            },
+        ).result_rows
+        return [
+            TraceSummary(tid, start, duration, spans, bool(failed), root_service, root_operation, services)
+            for tid, start, duration, spans, failed, root_service, root_operation, services in rows
+        ]

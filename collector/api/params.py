@@ -58,3 +58,28 @@ def limit(value: int, cap: int) -> int:
     if value < 1 or value > cap:
         raise ApiError(400, "invalid limit", f"limit must be between 1 and {cap}, got {value}")
     return value
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)$")
+_DURATION_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9}
+
+
+def duration_ns(value: str | None, name: str) -> int | None:
+    """`250ms`, `1.5s`, `2m`, `800us` -> nanoseconds."""
+    if value is None:
+        return None
+    match = _DURATION.match(value.strip())
+    if not match:
+        raise ApiError(400, "invalid duration", f"{name}={value!r}: use a number with a unit, such as 250ms or 1.5s")
+    return int(float(match.group(1)) * _DURATION_NS[match.group(2)])
+
+
+def attributes(values: list[str] | None) -> tuple[tuple[str, str], ...]:
+    """Repeated `key=value` filters."""
+    pairs = []
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ApiError(400, "invalid attribute filter", f"{item!r}: use key=value, for example http.route=/cart")
+        pairs.append((key.strip(), value))
+    return tuple(pairs)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from analysis.chains import failure_chains, is_failed
 from analysis.types import FailureChain, Span
@@ -12,7 +13,7 @@ from collector.api import params
 from collector.api.errors import ApiError
 from collector.dependencies import LogReaderDep, TraceReaderDep
 from storage.log_reader import LogRecord
-from storage.trace_reader import TRACE_MARGIN_NS
+from storage.trace_reader import TRACE_MARGIN_NS, TraceQuery, TraceSummary
 
 router = APIRouter(prefix="/api/v1", tags=["traces"])
 
@@ -29,6 +30,44 @@ class TraceDetail:
     spans: list[TraceSpan]
     logs: list[LogRecord]
     failure_chains: list[FailureChain]
+
+
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class TraceList:
+    since_ns: int
+    until_ns: int
+    traces: list[TraceSummary]  # newest first
+
+
+@router.get("/traces", response_model=TraceList, summary="Search traces")
+def search_traces(
+    traces: TraceReaderDep,
+    since: str | None = None,
+    until: str | None = None,
+    service: str | None = None,
+    operation: str | None = None,
+    status: Literal["error", "ok"] | None = Query(
+        None, description="traces with a failed span, or a span that did not fail"
+    ),
+    min_duration: str | None = Query(None, description="span duration at least, e.g. 250ms, 1.5s"),
+    max_duration: str | None = Query(None, description="span duration at most"),
+    attr: list[str] | None = Query(None, description="span or resource attribute key=value; repeat for several"),
+    limit: int = Query(20, description=f"at most {MAX_LIMIT}"),
+) -> TraceList:
+    """A trace matches when one of its spans matches every filter. Newest first."""
+    window = params.time_range(since, until)
+    query = TraceQuery(
+        service,
+        operation,
+        status,
+        params.duration_ns(min_duration, "min_duration"),
+        params.duration_ns(max_duration, "max_duration"),
+        params.attributes(attr),
+    )
+    return TraceList(window.since_ns, window.until_ns, traces.search(query, window, params.limit(limit, MAX_LIMIT)))
 
 
 @router.get("/traces/{trace_id}", response_model=TraceDetail, summary="One trace: spans, logs, failure chains")

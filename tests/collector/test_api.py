@@ -155,3 +155,48 @@ def test_rfc3339_and_relative_times_are_accepted(collector):
 def test_openapi_documents_the_query_api(collector):
     paths = collector.get("/openapi.json").json()["paths"]
     assert {"/api/v1/traces/{trace_id}", "/api/v1/failures", "/api/v1/services", "/api/v1/service-map"} <= set(paths)
+
+
+def test_trace_search_filters_and_summaries(collector, names):
+    slow = _send(
+        collector,
+        [
+            S("root", names["web"], "GET /slow", attrs={"http.route": "/slow"}, duration_ms=900),
+            S("c", names["web"], "GET", kind="Client", parent="root", duration_ms=5),
+        ],
+    )
+    broken = _send(collector, _broken(names))
+    fast = _send(collector, [S("root", names["web"], "GET /fast", attrs={"http.route": "/fast"}, duration_ms=2)])
+
+    def search(**params):
+        body = collector.get("/api/v1/traces", params={"since": "15m", **params})
+        assert body.status_code == 200, body.text
+        return [t["trace_id"] for t in body.json()["traces"]]
+
+    assert search(service=names["web"]) == [fast, broken, slow]  # newest first (sent in this order)
+    assert search(service=names["web"], status="error") == [broken]
+    assert search(service=names["web"], min_duration="500ms") == [slow]
+    assert search(service=names["web"], max_duration="3ms") == [fast]
+    assert search(attr=["http.route=/slow", f"service.name={names['web']}"]) == [slow]
+    assert search(service=names["web"], operation="GET /fast") == [fast]
+    assert search(service=names["web"], limit=1) == [fast]
+    [summary] = collector.get("/api/v1/traces", params={"since": "15m", "service": names["api"]}).json()["traces"]
+    assert summary["trace_id"] == broken and summary["failed"] and summary["spans"] == 4
+    assert (summary["root_service"], summary["root_operation"]) == (names["web"], "GET /")
+    assert sorted(summary["services"]) == sorted([names["web"], names["api"]])
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("min_duration=fast", "invalid duration"),
+        ("max_duration=10", "invalid duration"),
+        ("attr=novalue", "invalid attribute filter"),
+        ("attr==x", "invalid attribute filter"),
+        ("status=maybe", "invalid parameter"),
+        ("limit=5000", "invalid limit"),
+    ],
+)
+def test_trace_search_bad_parameters(collector, query, error):
+    response = collector.get("/api/v1/traces?" + query)
+    assert response.status_code == 400 and response.json()["error"] == error
