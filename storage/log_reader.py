@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from clickhouse_connect.driver.client import Client
 
+from storage.types import TimeRange
+from storage.where import Where
+
 _LOG_COLUMNS = """toUnixTimestamp64Nano(Timestamp) AS Ns, TraceId, SpanId, SeverityText, SeverityNumber, ServiceName,
     Body, LogAttributes"""
 
@@ -17,6 +20,35 @@ WHERE TraceId = {{trace_id:String}}
 ORDER BY Timestamp
 LIMIT {{limit:UInt32}}
 """
+
+
+_SEARCH = f"""
+SELECT {_LOG_COLUMNS}, cityHash64(ServiceName, SpanId, Body, Timestamp) AS Tiebreak FROM otel_logs
+WHERE TimestampTime >= toDateTime(intDiv({{since:Int64}}, 1000000000))
+  AND Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp < fromUnixTimestamp64Nano({{until:Int64}})
+  AND {{where}}
+ORDER BY Timestamp DESC, Tiebreak DESC
+LIMIT {{limit:UInt32}}
+"""
+
+SEVERITY_FLOOR = {"trace": 1, "debug": 5, "info": 9, "warn": 13, "error": 17, "fatal": 21}
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    words: tuple[str, ...] = ()  # each must appear in the body as a whole word (any case)
+    min_severity: int | None = None  # SeverityNumber floor (see SEVERITY_FLOOR)
+    service: str | None = None
+    trace_id: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()  # log or resource attribute key = value
+
+
+@dataclass(frozen=True)
+class LogCursor:
+    """Where the previous page ended: the last record's time and tie-breaker."""
+
+    time_ns: int
+    tiebreak: int
 
 
 @dataclass(frozen=True)
@@ -34,6 +66,36 @@ class LogRecord:
 class LogReader:
     def __init__(self, client: Client) -> None:
         self._client = client
+
+    def search(
+        self, query: LogQuery, time_range: TimeRange, limit: int, after: LogCursor | None = None
+    ) -> tuple[list[LogRecord], LogCursor | None]:
+        """Newest first; returns the page and the cursor of the next page (None on the last page)."""
+        where = Where()
+        for word in query.words:
+            where.add(f"hasTokenCaseInsensitive(Body, {{{where.param('w', word)}:String}})")
+        if query.min_severity is not None:
+            where.add("SeverityNumber >= {min_severity:UInt8}", min_severity=query.min_severity)
+        if query.service:
+            where.add("ServiceName = {service:String}", service=query.service)
+        if query.trace_id:
+            where.add("TraceId = {trace_id:String}", trace_id=query.trace_id)
+        for key, value in query.attributes:
+            k, v = where.param("k", key), where.param("v", value)
+            where.add(
+                f"LogAttributes[{{{k}:String}}] = {{{v}:String}} OR ResourceAttributes[{{{k}:String}}] = {{{v}:String}}"
+            )
+        if after is not None:
+            where.add(
+                "(Timestamp, Tiebreak) < (fromUnixTimestamp64Nano({after_ns:Int64}), {after_tb:UInt64})",
+                after_ns=after.time_ns,
+                after_tb=after.tiebreak,
+            )
+        params = {**where.parameters, "since": time_range.since_ns, "until": time_range.until_ns, "limit": limit + 1}
+        rows = self._client.query(_SEARCH.replace("{where}", where.sql()), parameters=params).result_rows
+        page = [LogRecord(*row[:-1]) for row in rows[:limit]]
+        more = len(rows) > limit
+        return page, (LogCursor(rows[limit - 1][0], rows[limit - 1][-1]) if more else None)
 
     def for_trace(self, trace_id: str, since_ns: int, until_ns: int, limit: int = 10_000) -> list[LogRecord]:
         """The trace's log records between the two times, oldest first."""

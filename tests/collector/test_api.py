@@ -200,3 +200,79 @@ def test_trace_search_filters_and_summaries(collector, names):
 def test_trace_search_bad_parameters(collector, query, error):
     response = collector.get("/api/v1/traces?" + query)
     assert response.status_code == 400 and response.json()["error"] == error
+
+
+def _logs(collector, service: str, records: list[tuple[str, int, str, dict]]):
+    """(body, severity number, trace id, attributes) for each record, a millisecond apart."""
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+    request = ExportLogsServiceRequest()
+    rl = request.resource_logs.add()
+    rl.resource.attributes.add(key="service.name", value=AnyValue(string_value=service))
+    scope = rl.scope_logs.add()
+    base = time.time_ns() - 20 * 10**9
+    for i, (body, severity, trace_id, attrs) in enumerate(records):
+        record = scope.log_records.add(
+            time_unix_nano=base + i * 10**6,
+            severity_number=severity,
+            trace_id=bytes.fromhex(trace_id) if trace_id else b"",
+        )
+        record.body.string_value = body
+        for key, value in attrs.items():
+            record.attributes.add(key=key, value=AnyValue(string_value=value))
+    assert collector.post("/v1/logs", content=request.SerializeToString(), headers=PB).status_code == 200
+
+
+def test_log_search_by_words_severity_trace_and_attributes_with_paging(collector, names):
+    trace_id = os.urandom(16).hex()
+    _logs(
+        collector,
+        names["api"],
+        [
+            ("Payment DECLINED for order 7", 17, trace_id, {"order": "7"}),
+            ("payment accepted for order 8", 9, "", {"order": "8"}),
+            ("cache warmed", 5, "", {}),
+            ("Payment declined again, order 9", 17, "", {"order": "9"}),
+        ],
+    )
+
+    def search(**params):
+        response = collector.get("/api/v1/logs", params={"since": "15m", "service": names["api"], **params})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert [r["body"] for r in search()["records"]][0] == "Payment declined again, order 9"  # newest first
+    assert [r["body"] for r in search(q="payment declined")["records"]] == [
+        "Payment declined again, order 9",
+        "Payment DECLINED for order 7",
+    ]
+    assert len(search(severity="error")["records"]) == 2
+    assert len(search(severity="debug")["records"]) == 4
+    assert [r["body"] for r in search(trace_id=trace_id)["records"]] == ["Payment DECLINED for order 7"]
+    assert [r["body"] for r in search(attr="order=8")["records"]] == ["payment accepted for order 8"]
+    seen, cursor = [], None
+    while True:
+        page = search(limit=1, **({"cursor": cursor} if cursor else {}))
+        seen += [r["body"] for r in page["records"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 4 and len(set(seen)) == 4
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("q=%21%21%21", "invalid search"),
+        ("severity=loud", "invalid parameter"),
+        ("cursor=%25%25", "invalid cursor"),
+        ("cursor=bm9wZQ", "invalid cursor"),
+        ("trace_id=123", "invalid trace id"),
+        ("limit=0", "invalid limit"),
+        ("attr=x", "invalid attribute filter"),
+    ],
+)
+def test_log_search_bad_parameters(collector, query, error):
+    response = collector.get("/api/v1/logs?" + query)
+    assert response.status_code == 400 and response.json()["error"] == error
