@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from collector.pipeline import IngestPipeline
 from collector.settings import Settings
 from storage.log_reader import LogReader
+from storage.metric_reader import MetricReader
 from storage.service_reader import ServiceReader
 from storage.trace_reader import TraceReader
 from storage.writer import BatchWriter
@@ -36,6 +37,10 @@ def get_log_reader(request: Request) -> LogReader:
     return LogReader(request.app.state.reader_client)
 
 
+def get_metric_reader(request: Request) -> MetricReader:
+    return MetricReader(request.app.state.reader_client)
+
+
 def get_service_reader(request: Request) -> ServiceReader:
     return ServiceReader(request.app.state.reader_client)
 
@@ -51,3 +56,4 @@ PipelineDep = Annotated[IngestPipeline, Depends(get_pipeline)]
 TraceReaderDep = Annotated[TraceReader, Depends(get_trace_reader)]
 LogReaderDep = Annotated[LogReader, Depends(get_log_reader)]
 ServiceReaderDep = Annotated[ServiceReader, Depends(get_service_reader)]
+MetricReaderDep = Annotated[MetricReader, Depends(get_metric_reader)]

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from collector import health, otlp_codec, otlp_http
-from collector.api import failures, logs, services, traces
+from collector.api import failures, logs, metrics, services, traces
 from collector.api.errors import ApiError, api_error, validation_error
 from collector.errors import OtlpError
 from collector.pipeline import TABLES, IngestPipeline
@@ -82,6 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(otlp_http.router)
     app.include_router(health.router)
-    for router in (traces.router, failures.router, services.router, logs.router):
+    for router in (traces.router, failures.router, services.router, logs.router, metrics.router):
         app.include_router(router)
     return app
