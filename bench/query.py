@@ -117,17 +117,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spans", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--keep", type=Path, help="load into this directory (reused when it holds data) and keep it")
     args = parser.parse_args()
     import httpx2 as httpx
 
     with tempfile.TemporaryDirectory(prefix="hopscope-query-") as tmp:
-        data = Path(tmp) / "data"
-        spawn = mp.get_context("spawn")
-        queue = spawn.Queue()
-        loader = spawn.Process(target=_load, args=(str(data / "clickhouse"), args.spans, queue))
-        loader.start()
-        loaded = queue.get()
-        loader.join()
+        data = args.keep or Path(tmp) / "data"
+        saved = data / "bench-query.json"
+        if saved.exists():
+            loaded = json.loads(saved.read_text())
+        else:
+            spawn = mp.get_context("spawn")
+            queue = spawn.Queue()
+            loader = spawn.Process(target=_load, args=(str(data / "clickhouse"), args.spans, queue))
+            loader.start()
+            loaded = queue.get()
+            loader.join()
+            if args.keep:
+                saved.write_text(json.dumps(loaded))
         print(f"loaded {loaded['spans']:,} spans and {loaded['logs']:,} log records in {loaded['seconds']:.0f} s")
         with (
             CollectorProcess(data, env={"HOPSCOPE_LOG_LEVEL": "warning"}) as collector,

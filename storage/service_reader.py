@@ -21,34 +21,23 @@ GROUP BY name
 ORDER BY errors / requests DESC, requests DESC
 """
 
-_PEER = """multiIf(p.SpanAttributes['db.system'] != '', p.SpanAttributes['db.system'],
-    p.SpanAttributes['messaging.destination.name'] != '', p.SpanAttributes['messaging.destination.name'],
-    p.SpanAttributes['peer.service'] != '', p.SpanAttributes['peer.service'],
-    p.SpanAttributes['server.address'] != '', p.SpanAttributes['server.address'],
-    p.SpanAttributes['net.peer.name'] != '', p.SpanAttributes['net.peer.name'],
-    p.SpanAttributes['url.full'] != '', netloc(p.SpanAttributes['url.full']),
-    p.SpanAttributes['http.url'] != '', netloc(p.SpanAttributes['http.url']), 'unknown')"""
-
-_PEER_TYPE = """multiIf(p.SpanAttributes['db.system'] != '', 'database',
-    p.SpanAttributes['messaging.destination.name'] != '' OR p.SpanKind = 'Producer', 'queue', 'external')"""
-
 # Edges are seen from the caller's side: each client or producer span is one call; its callee is
 # the service of the server/consumer span it caused, or, when none was instrumented, its peer.
-_EDGES = f"""
+_EDGES = """
 SELECT p.ServiceName AS caller,
-       if(c.SpanId = '', {_PEER}, c.ServiceName) AS callee,
-       if(c.SpanId = '', {_PEER_TYPE}, 'service') AS callee_type,
+       if(c.SpanId = '', p.HopscopePeer, c.ServiceName) AS callee,
+       if(c.SpanId = '', p.HopscopePeerType, 'service') AS callee_type,
        count() AS calls,
-       countIf(p.StatusCode = 'Error' OR c.StatusCode = 'Error') AS errors,
+       countIf(p.HopscopeFailed = 1 OR c.HopscopeFailed = 1) AS errors,
        quantiles(0.5, 0.95)(p.Duration) AS q
 FROM (
-    SELECT TraceId, SpanId, ServiceName, SpanKind, SpanAttributes, StatusCode, Duration FROM otel_traces
-    WHERE Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp < fromUnixTimestamp64Nano({{until:Int64}})
+    SELECT TraceId, SpanId, ServiceName, HopscopePeer, HopscopePeerType, HopscopeFailed, Duration FROM otel_traces
+    WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until:Int64})
       AND SpanKind IN ('Client', 'Producer')
 ) AS p
 LEFT JOIN (
-    SELECT TraceId, SpanId, ParentSpanId, ServiceName, StatusCode FROM otel_traces
-    WHERE Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp < fromUnixTimestamp64Nano({{until_margin:Int64}})
+    SELECT TraceId, SpanId, ParentSpanId, ServiceName, HopscopeFailed FROM otel_traces
+    WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until_margin:Int64})
       AND SpanKind IN ('Server', 'Consumer') AND ParentSpanId != ''
 ) AS c ON c.TraceId = p.TraceId AND c.ParentSpanId = p.SpanId
 WHERE c.SpanId = '' OR c.ServiceName != p.ServiceName

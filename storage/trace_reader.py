@@ -25,12 +25,8 @@ WHERE TraceId = {{trace_id:String}}
   AND Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp <= fromUnixTimestamp64Nano({{until:Int64}})
 """
 
-# A span failed (see analysis.chains.is_failed; the two must agree): status Error; or, unless the
-# status says Ok, a server span with HTTP status >= 500 or a recorded exception event.
-FAILED_SPAN = """(StatusCode = 'Error' OR (StatusCode != 'Ok' AND (
-    (SpanKind = 'Server' AND greatest(toUInt16OrZero(SpanAttributes['http.response.status_code']),
-                                      toUInt16OrZero(SpanAttributes['http.status_code'])) >= 500)
-    OR has(Events.Name, 'exception'))))"""
+# A span failed: the HopscopeFailed column (migration 004) states the rule of analysis.chains.is_failed.
+FAILED_SPAN = "HopscopeFailed = 1"
 
 _FAILING_TRACES = f"""
 SELECT TraceId FROM otel_traces

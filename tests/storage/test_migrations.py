@@ -14,9 +14,10 @@ OTEL_TABLES = [
 
 
 def _columns(ch, table):
+    """The table's ordinary columns (hopscope's own MATERIALIZED ones are checked separately)."""
     rows = ch.query(
         "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String} "
-        "ORDER BY position",
+        "AND default_kind != 'MATERIALIZED' ORDER BY position",
         parameters={"t": table},
     ).result_rows
     return dict(rows)
@@ -26,7 +27,7 @@ def test_migrations_are_recorded_and_idempotent(ch):
     assert applied_versions(ch) == {m.version for m in load_migrations(7)}
     assert migrate(ch, ttl_days=7) == []  # second run: nothing to do
     assert is_current(ch)
-    assert latest_version() == 3
+    assert latest_version() == 4
 
 
 def test_all_exporter_tables_exist(ch):
@@ -90,3 +91,19 @@ def test_metric_tables_carry_exemplars_and_type_columns(ch):
 def test_retention_is_written_into_the_ttl():
     ddl = " ".join(s for m in load_migrations(30) for s in m.statements)
     assert "toIntervalDay(30)" in ddl and "{ttl_days}" not in ddl
+
+
+def test_derived_columns_are_materialized_and_hidden_from_select_star(ch):
+    kinds = dict(
+        ch.query(
+            "SELECT name, default_kind FROM system.columns WHERE database = currentDatabase() "
+            "AND table = 'otel_traces' AND name LIKE 'Hopscope%'"
+        ).result_rows
+    )
+    assert kinds == {
+        "HopscopeFailed": "MATERIALIZED",
+        "HopscopePeer": "MATERIALIZED",
+        "HopscopePeerType": "MATERIALIZED",
+    }
+    names = ch.query("SELECT * FROM otel_traces LIMIT 0").column_names
+    assert not [n for n in names if n.startswith("Hopscope")]
