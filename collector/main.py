@@ -14,12 +14,14 @@ from collector.api import failures, logs, metrics, services, traces
 from collector.api.errors import ApiError, api_error, validation_error
 from collector.errors import OtlpError
 from collector.pipeline import TABLES, IngestPipeline
+from collector.rollups import EdgeRollup
 from collector.settings import Settings
 from storage.connection import connect, describe
 from storage.errors import StorageUnavailable
 from storage.migrations import is_current as schema_is_current
 from storage.migrations import migrate
 from storage.native import read_schema
+from storage.service_reader import ServiceReader
 from storage.writer import BatchWriter
 
 log = logging.getLogger("hopscope.collector")
@@ -61,10 +63,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         writer.start()
         app.state.writer = writer
+        rollup = None
+        if settings.rollups:
+            rollup = EdgeRollup(ServiceReader(app.state.reader_client), interval=settings.rollup_interval_seconds)
+            rollup.start()
         log.info("storage ready at %s", describe(url))
         try:
             yield
         finally:
+            if rollup is not None:
+                await run_in_threadpool(rollup.stop)
             await run_in_threadpool(app.state.pipeline.close)
             await run_in_threadpool(writer.close)
             stats = writer.stats()

@@ -1,0 +1,58 @@
+"""The service-map roll-up: a store rolled up per minute answers exactly as the live join did."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import httpx2 as httpx
+import pytest
+
+from tests.analysis.scenarios import ERROR, S, to_request
+from tests.support import CollectorProcess, query_data_dir
+
+pytestmark = pytest.mark.slow
+PB = {"Content-Type": "application/x-protobuf"}
+
+
+def _edges(url: str) -> dict:
+    body = httpx.get(url + "/api/v1/service-map", params={"since": "1h"}, timeout=60).json()
+    return {(e["caller"], e["callee"]): (e["calls"], e["errors"], round(e["p50_ns"], -3)) for e in body["edges"]}
+
+
+def test_rolled_up_minutes_answer_like_the_live_join(tmp_path):
+    data = tmp_path / "data"
+    now = time.time_ns()
+    with CollectorProcess(data, env={"HOPSCOPE_ROLLUPS": "false"}) as live:
+        for minutes_ago in (25, 18, 12, 7, 3, 0.5):  # old minutes get rolled up; the last stays live
+            for i in range(3):
+                spans = [
+                    S("root", "web", "GET /", status=ERROR if i == 0 else 0),
+                    S(
+                        "call",
+                        "web",
+                        "GET",
+                        kind="Client",
+                        parent="root",
+                        status=ERROR if i == 0 else 0,
+                        duration_ms=8 + i,
+                    ),
+                    S("api", "api", "GET /x", parent="call", status=ERROR if i == 0 else 0),
+                    S("db", "api", "SELECT", kind="Client", parent="api", attrs={"db.system": "postgresql"}),
+                ]
+                body = to_request(spans, os.urandom(16).hex(), now - int(minutes_ago * 60 * 10**9) + i)
+                assert (
+                    httpx.post(live.url + "/v1/traces", content=body.SerializeToString(), headers=PB).status_code == 200
+                )
+        expected = _edges(live.url)
+    assert expected[("web", "api")][:2] == (18, 6) and expected[("api", "postgresql")][:2] == (18, 0)
+    assert query_data_dir(data, "SELECT count() AS n FROM hopscope_service_edges") == [{"n": 0}]
+
+    env = {"HOPSCOPE_ROLLUPS": "true", "HOPSCOPE_ROLLUP_INTERVAL_SECONDS": "0.5"}
+    with CollectorProcess(data, env=env) as rolled:
+        time.sleep(4)  # the roll-up runs at start-up, then every 0.5 s; the table is checked below
+        assert _edges(rolled.url) == expected
+    minutes = query_data_dir(
+        data, "SELECT count() AS rows, sum(Calls) AS calls FROM hopscope_service_edges WHERE Caller = 'web'"
+    )
+    assert minutes == [{"rows": 5, "calls": 15}]  # five old minutes rolled up; the newest still live
