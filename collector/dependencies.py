@@ -34,7 +34,8 @@ def get_trace_reader(request: Request) -> TraceReader:
 
 
 def get_log_reader(request: Request) -> LogReader:
-    return LogReader(request.app.state.reader_client)
+    # Its own engine session, so a trace's logs are read while its spans are.
+    return LogReader(request.app.state.log_client)
 
 
 def get_metric_reader(request: Request) -> MetricReader:

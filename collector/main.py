@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Fail fast: a collector that cannot store anything must not look alive to a supervisor.
             raise StorageUnavailable(f"the schema at {describe(url)} is not current: run `hopscope migrate` first")
         app.state.reader_client = await run_in_threadpool(connect, url)
+        app.state.log_client = await run_in_threadpool(connect, url)
         schema = await run_in_threadpool(read_schema, writer_client, TABLES)
         app.state.pipeline = IngestPipeline(schema, settings.ingest_workers)
         writer = BatchWriter(

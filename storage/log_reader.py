@@ -12,11 +12,13 @@ from storage.where import Where
 _LOG_COLUMNS = """toUnixTimestamp64Nano(Timestamp) AS Ns, TraceId, SpanId, SeverityText, SeverityNumber, ServiceName,
     Body, LogAttributes"""
 
+# The trace's time span comes from the spans' lookup table, widened by a margin for logs written
+# just before or after them; the bloom filter on TraceId picks the granules.
 _TRACE_LOGS = f"""
 SELECT {_LOG_COLUMNS} FROM otel_logs
 WHERE TraceId = {{trace_id:String}}
-  AND TimestampTime >= toDateTime(intDiv({{since:Int64}}, 1000000000))
-  AND TimestampTime <= toDateTime(intDiv({{until:Int64}}, 1000000000))
+  AND TimestampTime >= (SELECT min(Start) - {{margin:UInt32}} FROM otel_traces_trace_id_ts WHERE TraceId = {{trace_id:String}})
+  AND TimestampTime <= (SELECT max(End) + {{margin:UInt32}} FROM otel_traces_trace_id_ts WHERE TraceId = {{trace_id:String}})
 ORDER BY Timestamp
 LIMIT {{limit:UInt32}}
 """
@@ -97,7 +99,7 @@ class LogReader:
         more = len(rows) > limit
         return page, (LogCursor(rows[limit - 1][0], rows[limit - 1][-1]) if more else None)
 
-    def for_trace(self, trace_id: str, since_ns: int, until_ns: int, limit: int = 10_000) -> list[LogRecord]:
-        """The trace's log records between the two times, oldest first."""
-        params = {"trace_id": trace_id, "since": since_ns, "until": until_ns, "limit": limit}
+    def for_trace(self, trace_id: str, margin_s: int = 900, limit: int = 10_000) -> list[LogRecord]:
+        """The trace's log records, from `margin_s` before its first span to as long after its last, oldest first."""
+        params = {"trace_id": trace_id, "margin": margin_s, "limit": limit}
         return [LogRecord(*row) for row in self._client.query(_TRACE_LOGS, parameters=params).result_rows]

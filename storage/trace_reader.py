@@ -14,15 +14,15 @@ from storage.where import Where
 # Spans of a trace may start a little before or end after the range that found it.
 TRACE_MARGIN_NS = 15 * 60 * 10**9
 
-_TRACE_BOUNDS = """
-SELECT count(), toUnixTimestamp(min(Start)), toUnixTimestamp(max(End))
-FROM otel_traces_trace_id_ts WHERE TraceId = {trace_id:String}
-"""
-
+# The lookup table narrows the time range (partitions, primary key) before the bloom filter on
+# TraceId picks granules; both in one round trip. (The bounds are made DateTime64 explicitly:
+# comparing Timestamp with a Nullable(DateTime) scalar returned no rows on ClickHouse 26.9.)
 _TRACE_SPANS = f"""
 SELECT {SPAN_COLUMNS} FROM otel_traces
 WHERE TraceId = {{trace_id:String}}
-  AND Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp <= fromUnixTimestamp64Nano({{until:Int64}})
+  AND Timestamp >= toDateTime64((SELECT min(Start) FROM otel_traces_trace_id_ts WHERE TraceId = {{trace_id:String}}), 9)
+  AND Timestamp < toDateTime64((SELECT max(End) FROM otel_traces_trace_id_ts WHERE TraceId = {{trace_id:String}}), 9)
+                  + toIntervalSecond(1)
 """
 
 # A span failed: the HopscopeFailed column (migration 004) states the rule of analysis.chains.is_failed.
@@ -96,32 +96,15 @@ class TraceSummary:
     services: list[str]
 
 
-@dataclass(frozen=True)
-class TraceBounds:
-    start_ns: int
-    end_ns: int
-
-
 class TraceReader:
     """Thread-safe: each method issues independent queries on the given client."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def bounds(self, trace_id: str) -> TraceBounds | None:
-        count, start, end = self._client.query(_TRACE_BOUNDS, parameters={"trace_id": trace_id}).result_rows[0]
-        if not count:
-            return None
-        return TraceBounds(start * 10**9, (end + 1) * 10**9)
-
     def get_trace(self, trace_id: str) -> list[Span]:
         """All spans of one trace; an empty list when the trace is unknown."""
-        bounds = self.bounds(trace_id)
-        if bounds is None:
-            return []
-        result = self._client.query(
-            _TRACE_SPANS, parameters={"trace_id": trace_id, "since": bounds.start_ns, "until": bounds.end_ns}
-        )
+        result = self._client.query(_TRACE_SPANS, parameters={"trace_id": trace_id})
         return [span_from_row(row) for row in result.result_rows]
 
     def failing_traces(self, time_range: TimeRange, limit: int) -> dict[str, list[Span]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from analysis.chains import failure_chains, is_failed
 from analysis.types import FailureChain, Span
@@ -13,7 +15,7 @@ from collector.api import params
 from collector.api.errors import ApiError
 from collector.dependencies import LogReaderDep, TraceReaderDep
 from storage.log_reader import LogRecord
-from storage.trace_reader import TRACE_MARGIN_NS, TraceQuery, TraceSummary
+from storage.trace_reader import TraceQuery, TraceSummary
 
 router = APIRouter(prefix="/api/v1", tags=["traces"])
 
@@ -71,18 +73,19 @@ def search_traces(
 
 
 @router.get("/traces/{trace_id}", response_model=TraceDetail, summary="One trace: spans, logs, failure chains")
-def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep) -> TraceDetail:
+async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep) -> TraceDetail:
     """Spans keep nanosecond timestamps (`start_ns`, `duration_ns`). 404 for an unknown trace."""
     trace_id = params.trace_id(trace_id)
-    spans = traces.get_trace(trace_id)
+    # Spans and logs are read at once, on separate engine sessions.
+    spans, records = await asyncio.gather(
+        run_in_threadpool(traces.get_trace, trace_id), run_in_threadpool(logs.for_trace, trace_id)
+    )
     if not spans:
         raise ApiError(404, "trace not found", f"no spans stored for trace {trace_id}")
-    since = min(s.start_ns for s in spans) - TRACE_MARGIN_NS
-    until = max(s.start_ns + s.duration_ns for s in spans) + TRACE_MARGIN_NS
     spans.sort(key=lambda s: (s.start_ns, s.span_id))
     return TraceDetail(
         trace_id=trace_id,
         spans=[TraceSpan(s, is_failed(s)) for s in spans],
-        logs=logs.for_trace(trace_id, since, until),
+        logs=records,
         failure_chains=failure_chains(spans),
     )
