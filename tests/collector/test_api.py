@@ -276,3 +276,69 @@ def test_log_search_by_words_severity_trace_and_attributes_with_paging(collector
 def test_log_search_bad_parameters(collector, query, error):
     response = collector.get("/api/v1/logs?" + query)
     assert response.status_code == 400 and response.json()["error"] == error
+
+
+def test_spans_written_by_the_opentelemetry_collector_exporter_are_analysed_alike(collector, ch, names):
+    """Rows inserted straight into otel_traces, as the official ClickHouse exporter writes them
+    (its column list, its value formats), without going through hopscope's collector."""
+    trace_id = os.urandom(16).hex()
+    now = time.time_ns() - 20 * 10**9
+    rows = [
+        # Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, SpanAttributes, Duration,
+        # StatusCode, StatusMessage, Events.Timestamp, Events.Name, Events.Attributes
+        [
+            now,
+            trace_id,
+            "a" * 16,
+            "",
+            "GET /",
+            "Server",
+            names["web"],
+            {"http.status_code": "500"},
+            9000,
+            "Unset",
+            "",
+            [],
+            [],
+            [],
+        ],
+        [now + 1, trace_id, "b" * 16, "a" * 16, "GET", "Client", names["web"], {}, 8000, "Error", "", [], [], []],
+        [
+            now + 2,
+            trace_id,
+            "c" * 16,
+            "b" * 16,
+            "GET /x",
+            "Server",
+            names["api"],
+            {},
+            7000,
+            "Unset",
+            "",
+            [now + 3],
+            ["exception"],
+            [{"exception.type": "KeyError", "exception.message": "'k'"}],
+        ],
+    ]
+    columns = [
+        "Timestamp",
+        "TraceId",
+        "SpanId",
+        "ParentSpanId",
+        "SpanName",
+        "SpanKind",
+        "ServiceName",
+        "SpanAttributes",
+        "Duration",
+        "StatusCode",
+        "StatusMessage",
+        "Events.Timestamp",
+        "Events.Name",
+        "Events.Attributes",
+    ]
+    ch.insert("otel_traces", rows, column_names=columns)
+    [chain] = collector.get(f"/api/v1/traces/{trace_id}").json()["failure_chains"]
+    assert chain["origin"]["service"] == names["api"] and chain["origin"]["error_type"] == "KeyError"
+    assert chain["services"] == [names["web"], names["api"]] and chain["propagated"]
+    groups = collector.get("/api/v1/failures", params={"since": "15m", "service": names["api"]}).json()["groups"]
+    assert [g["traces"] for g in groups] == [1]  # found by the HopscopeFailed column ClickHouse computed
