@@ -83,10 +83,7 @@ class LogReader:
         if query.trace_id:
             where.add("TraceId = {trace_id:String}", trace_id=query.trace_id)
         for key, value in query.attributes:
-            k, v = where.param("k", key), where.param("v", value)
-            where.add(
-                f"LogAttributes[{{{k}:String}}] = {{{v}:String}} OR ResourceAttributes[{{{k}:String}}] = {{{v}:String}}"
-            )
+            where.attribute_equals(("LogAttributes", "ResourceAttributes"), key, value)
         if after is not None:
             where.add(
                 "(Timestamp, Tiebreak) < (fromUnixTimestamp64Nano({after_ns:Int64}), {after_tb:UInt64})",

@@ -117,8 +117,7 @@ class MetricReader:
         if service:
             where.add("ServiceName = {service:String}", service=service)
         for key, value in attributes:
-            k, v = where.param("k", key), where.param("v", value)
-            where.add(f"Attributes[{{{k}:String}}] = {{{v}:String}}")
+            where.attribute_equals(("Attributes",), key, value)
         sql = (
             template.replace("{where}", where.sql())
             .replace("{table}", TABLES[info.type])

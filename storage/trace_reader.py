@@ -142,10 +142,7 @@ class TraceReader:
         if query.max_duration_ns is not None:
             where.add("Duration <= {max_duration:UInt64}", max_duration=query.max_duration_ns)
         for key, value in query.attributes:
-            k, v = where.param("k", key), where.param("v", value)
-            where.add(
-                f"SpanAttributes[{{{k}:String}}] = {{{v}:String}} OR ResourceAttributes[{{{k}:String}}] = {{{v}:String}}"
-            )
+            where.attribute_equals(("SpanAttributes", "ResourceAttributes"), key, value)
         sql = _TRACE_SEARCH.replace("{where}", where.sql())
         params = {**where.parameters, "since": time_range.since_ns, "until": time_range.until_ns, "limit": limit}
         trace_ids = [row[0] for row in self._client.query(sql, parameters=params).result_rows]

@@ -21,5 +21,10 @@ class Where:
         self.parameters[name] = value
         return name
 
+    def attribute_equals(self, maps: tuple[str, ...], key: str, value: str) -> Where:
+        """`key` = `value` in any of the Map columns `maps` (fixed column names, never user input)."""
+        k, v = self.param("k", key), self.param("v", value)
+        return self.add(" OR ".join(f"{column}[{{{k}:String}}] = {{{v}:String}}" for column in maps))
+
     def sql(self) -> str:
         return " AND ".join(f"({c})" for c in self.conditions) if self.conditions else "1"
