@@ -1,0 +1,103 @@
+"""What every page shares: the time range and auto-refresh controls, the API client, turning API
+errors into readable messages, and formatting."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+import streamlit as st
+
+from dashboard.client import ApiClient, ApiRejected, ApiUnavailable
+
+RANGES = {
+    "Last 15 minutes": "15m",
+    "Last hour": "1h",
+    "Last 6 hours": "6h",
+    "Last 24 hours": "24h",
+    "Last 7 days": "7d",
+    "Custom": None,
+}
+
+
+@st.cache_resource
+def _client(url: str, token: str | None) -> ApiClient:
+    return ApiClient(url, token)
+
+
+def client() -> ApiClient:
+    """The API client for HOPSCOPE_API_URL / HOPSCOPE_API_TOKEN, shared by every session."""
+    configured = ApiClient.from_env()
+    return _client(configured.base_url, os.environ.get("HOPSCOPE_API_TOKEN"))
+
+
+def time_range() -> tuple[str, str | None, str]:
+    """(since, until, label) from the sidebar picker; until None means now."""
+    with st.sidebar:
+        label = st.selectbox("Time range", list(RANGES), index=1, key="range")
+        if RANGES[label] is not None:
+            return RANGES[label], None, label.lower()
+        now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        start = st.datetime_input("From (UTC)", value=now - timedelta(hours=1), key="range_from")
+        end = st.datetime_input("To (UTC)", value=now, key="range_to")
+    since, until = (
+        dt.replace(tzinfo=timezone.utc).isoformat() if dt.tzinfo is None else dt.isoformat() for dt in (start, end)
+    )
+    return since, until, f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
+
+
+def auto_refresh() -> str | None:
+    """The run_every interval for st.fragment when the sidebar toggle is on."""
+    with st.sidebar:
+        on = st.toggle("Auto-refresh every 30 s", key="auto_refresh")
+    return "30s" if on else None
+
+
+def guarded(render: Callable[..., None]) -> Callable[..., None]:
+    """Show API failures as messages a person can act on, never as a traceback."""
+
+    @functools.wraps(render)
+    def wrapper(*args, **kwargs) -> None:
+        try:
+            render(*args, **kwargs)
+        except ApiUnavailable:
+            st.error(
+                f"Cannot reach the hopscope collector at {client().base_url}. Is it running? "
+                "(`hopscope up`, or set HOPSCOPE_API_URL)"
+            )
+        except ApiRejected as exc:
+            if exc.status in (401, 403):
+                st.error("The collector refused the dashboard's API token: check HOPSCOPE_API_TOKEN.")
+            else:
+                st.error(f"The collector answered {exc.status}: {exc.error} — {exc.detail}")
+
+    return wrapper
+
+
+def ms(ns: float | int | None) -> str:
+    if ns is None:
+        return "–"
+    value = ns / 1e6
+    return f"{value:,.0f} ms" if value >= 100 else f"{value:,.1f} ms"
+
+
+def when(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def trace_link(trace_id: str) -> str:
+    """A markdown link to the Trace page (the same URL works as a bookmark)."""
+    return f"[{trace_id[:12]}…](/trace?trace_id={trace_id})"
+
+
+def chain_text(hops: list[dict], origin: dict) -> str:
+    services = []
+    for hop in hops:
+        if not services or services[-1] != hop["service"]:
+            services.append(hop["service"])
+    text = " → ".join(services[:-1] + [f"**{services[-1]}**"]) if services else ""
+    if origin.get("peer"):
+        text += f" → {origin['peer']}"
+    return text

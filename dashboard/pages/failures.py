@@ -1,0 +1,68 @@
+"""Failures: failure chains grouped by signature, most impactful first."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard.common import auto_refresh, client, guarded, ms, time_range, trace_link, when
+
+since, until, label = time_range()
+with st.sidebar:
+    service = st.text_input("Only chains through service", key="failures_service").strip() or None
+    kind = {"All": None, "Propagated (users saw it)": "propagated", "Absorbed (hidden by a caller)": "absorbed"}[
+        st.radio("Show", ["All", "Propagated (users saw it)", "Absorbed (hidden by a caller)"], key="failures_kind")
+    ]
+
+
+def _hops(group: dict) -> None:
+    cells = []
+    for hop in group["hops"]:
+        mark = "🔴" if hop["failed"] else "🟢"
+        via = "⇢" if hop["via"] == "link" else "→"
+        cells.append(
+            f"{via} {mark} **{hop['service']}** `{hop['operation']}` ({hop['kind']}, {ms(hop['duration_ns'])})"
+        )
+    cells[0] = cells[0][2:]
+    origin = group["origin"]
+    peer = f" calling **{origin['peer']}**" if origin.get("peer") else ""
+    st.markdown(
+        "  \n".join(cells) + f"  \n⛔ origin: **{origin['service']}** `{origin['operation']}`{peer} — "
+        f"{origin['error_type'] or 'error'}: {origin['message']}"
+    )
+
+
+@st.fragment(run_every=auto_refresh())
+@guarded
+def render() -> None:
+    st.title("Failures")
+    st.caption(f"{label} · grouped by origin, error and path; most impactful first")
+    groups = client().failures(since, until, service=service, kind=kind)
+    if not groups:
+        st.success(f"No failures in the {label}" + (f" through {service}." if service else "."))
+        return
+    for group in groups:
+        origin = group["origin"]
+        badge = (f"🔴 propagated in {group['propagated_traces']}" if group["propagated_traces"] else "") + (
+            f" 🟡 absorbed in {group['absorbed_traces']}" if group["absorbed_traces"] else ""
+        )
+        with st.container(border=True):
+            st.markdown(f"### {origin['service']} · {origin['operation']} — {origin['normalized_error']}")
+            st.markdown(
+                f"**{group['traces']} traces** · {badge} · first seen {when(group['first_seen_ns'])} · "
+                f"last seen {when(group['last_seen_ns'])} · signature `{group['signature']}`"
+            )
+            left, right = st.columns([3, 2])
+            with left:
+                _hops(group)
+                entries = ", ".join(f"{e['service']} `{e['operation']}` ({e['traces']})" for e in group["entry_points"])
+                st.markdown(f"Entry points: {entries}")
+                st.markdown("Examples: " + " · ".join(trace_link(t) for t in group["example_trace_ids"]))
+            with right:
+                minutes = group["per_minute"]
+                fig = go.Figure(go.Bar(x=[m[0] * 1000 for m in minutes], y=[m[1] for m in minutes]))
+                fig.update_layout(height=160, margin={"l": 0, "r": 0, "t": 0, "b": 0}, xaxis={"type": "date"})
+                st.plotly_chart(fig, use_container_width=True, key=f"minutes-{group['signature']}")
+
+
+render()

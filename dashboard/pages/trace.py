@@ -1,0 +1,130 @@
+"""Trace: the waterfall, the failure chains, span details and the trace's logs. Deep link:
+`/trace?trace_id=...`."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard.common import chain_text, client, guarded, ms, when
+
+MAX_BARS = 2000  # beyond this the waterfall shows the failure chains' spans and the slowest others
+
+trace_id = st.text_input("Trace id", value=st.query_params.get("trace_id", ""), key="trace_id").strip().lower()
+if trace_id:
+    st.query_params["trace_id"] = trace_id
+
+
+def _waterfall(spans: list[dict], highlighted: set[str]) -> go.Figure:
+    t0 = min(s["span"]["start_ns"] for s in spans)
+    services = sorted({s["span"]["service"] for s in spans})
+    palette = ["#1f77b4", "#9467bd", "#17becf", "#bcbd22", "#8c564b", "#e377c2", "#7f7f7f", "#2ca02c", "#ff7f0e"]
+    colors = {svc: palette[i % len(palette)] for i, svc in enumerate(services)}
+    shown = spans
+    if len(spans) > MAX_BARS:
+        rest = sorted(
+            (s for s in spans if s["span"]["span_id"] not in highlighted), key=lambda s: -s["span"]["duration_ns"]
+        )[: MAX_BARS - len(highlighted)]
+        shown = sorted(
+            [s for s in spans if s["span"]["span_id"] in highlighted] + rest, key=lambda s: s["span"]["start_ns"]
+        )
+    labels = [f"{s['span']['service']} · {s['span']['name']} ·{i}" for i, s in enumerate(shown)]
+    fig = go.Figure(
+        go.Bar(
+            y=labels,
+            x=[max(s["span"]["duration_ns"], 1) / 1e6 for s in shown],
+            base=[(s["span"]["start_ns"] - t0) / 1e6 for s in shown],
+            orientation="h",
+            marker={
+                "color": [colors[s["span"]["service"]] for s in shown],
+                "line": {
+                    "color": ["#d62728" if s["failed"] else "rgba(0,0,0,0)" for s in shown],
+                    "width": [4 if s["span"]["span_id"] in highlighted else 2 if s["failed"] else 0 for s in shown],
+                },
+            },
+            hovertext=[
+                f"{s['span']['service']} {s['span']['name']} ({s['span']['kind']}) {ms(s['span']['duration_ns'])}"
+                + (" — FAILED" if s["failed"] else "")
+                for s in shown
+            ],
+            hoverinfo="text",
+        )
+    )
+    fig.update_layout(
+        height=min(60 + 22 * len(shown), 4000),
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+        xaxis_title="ms since the trace started",
+        yaxis={"autorange": "reversed", "showticklabels": len(shown) <= 200},
+    )
+    return fig
+
+
+@guarded
+def render() -> None:
+    st.title("Trace")
+    if not trace_id:
+        st.info("Enter a trace id, or open one from the Failures, Traces or Logs pages.")
+        return
+    detail = client().trace(trace_id)
+    spans, chains = detail["spans"], detail["failure_chains"]
+    t0 = min(s["span"]["start_ns"] for s in spans)
+    duration = max(s["span"]["start_ns"] + s["span"]["duration_ns"] for s in spans) - t0
+    services = sorted({s["span"]["service"] for s in spans})
+    st.caption(f"{trace_id} · started {when(t0)} · {ms(duration)} · {len(spans)} spans · {len(services)} services")
+    for chain in chains:
+        origin = chain["origin"]
+        kind = "propagated: the caller saw it" if chain["propagated"] else "absorbed by a caller above"
+        st.error(
+            f"Failure chain ({kind}): {chain_text(chain['hops'], origin)} — origin **{origin['service']}** "
+            f"`{origin['operation']}`: {origin['error_type'] or 'error'}: {origin['message']}"
+        )
+    if not chains:
+        st.success("No failed spans in this trace.")
+    highlighted = {hop["span_id"] for chain in chains for hop in chain["hops"]}
+    st.plotly_chart(_waterfall(spans, highlighted), use_container_width=True)
+    if len(spans) > MAX_BARS:
+        st.caption(f"Showing the failure chains and the {MAX_BARS} slowest spans of {len(spans)}.")
+    st.subheader("Span details")
+    names = {f"{s['span']['service']} · {s['span']['name']} · {s['span']['span_id']}": s for s in spans}
+    failed_first = sorted(names, key=lambda n: not names[n]["failed"])
+    chosen = names[st.selectbox("Span", failed_first, key="span")]
+    span = chosen["span"]
+    st.json(
+        {
+            "span_id": span["span_id"],
+            "parent_span_id": span["parent_span_id"],
+            "kind": span["kind"],
+            "status": span["status_code"],
+            "status_message": span["status_message"],
+            "duration": ms(span["duration_ns"]),
+            "attributes": span["attributes"],
+        },
+        expanded=False,
+    )
+    for event in span["events"]:
+        with st.expander(f"event: {event['name']}", expanded=event["name"] == "exception"):
+            trace_text = event["attributes"].get("exception.stacktrace")
+            if trace_text:
+                st.code(trace_text, language="text")
+            st.json({k: v for k, v in event["attributes"].items() if k != "exception.stacktrace"})
+    st.subheader("Logs")
+    if not detail["logs"]:
+        st.info("No log records for this trace.")
+    else:
+        st.dataframe(
+            [
+                {
+                    "time": when(r["time_ns"]),
+                    "service": r["service"],
+                    "severity": r["severity_text"],
+                    "body": r["body"],
+                    "span": r["span_id"],
+                }
+                for r in detail["logs"]
+            ],
+            hide_index=True,
+            use_container_width=True,
+        )
+
+
+render()

@@ -1,0 +1,75 @@
+"""A collector in a subprocess with seeded data, shared by the dashboard tests."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import httpx2 as httpx
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from tests.analysis.scenarios import ERROR, S, to_request
+from tests.support import CollectorProcess
+
+PB = {"Content-Type": "application/x-protobuf"}
+
+
+def broken_checkout() -> list[S]:
+    """frontend -> checkout -> payment -> ledger, the ledger's database call failing, all propagated."""
+    return [
+        S("fe", "frontend", "POST /checkout", status=ERROR, attrs={"http.status_code": 500}),
+        S("fe-c", "frontend", "POST", kind="Client", parent="fe", status=ERROR),
+        S("co", "checkout", "POST /orders", parent="fe-c", status=ERROR),
+        S("co-c", "checkout", "POST", kind="Client", parent="co", status=ERROR),
+        S("pay", "payment", "POST /payments", parent="co-c", status=ERROR),
+        S("pay-c", "payment", "POST", kind="Client", parent="pay", status=ERROR),
+        S("led", "ledger", "POST /entries", parent="pay-c", status=ERROR),
+        S(
+            "db",
+            "ledger",
+            "INSERT",
+            kind="Client",
+            parent="led",
+            status=ERROR,
+            attrs={"db.system": "sqlite"},
+            exception=("sqlite3.OperationalError", "database is locked"),
+        ),
+    ]
+
+
+def inventory_fallback() -> list[S]:
+    return [
+        S("fe", "frontend", "POST /checkout"),
+        S("fe-c", "frontend", "POST", kind="Client", parent="fe"),
+        S("co", "checkout", "POST /orders", parent="fe-c"),
+        S("co-c", "checkout", "GET", kind="Client", parent="co", status=ERROR),
+        S("inv", "inventory", "GET /stock/{sku}", parent="co-c", attrs={"http.status_code": 503}),
+    ]
+
+
+@pytest.fixture(scope="session")
+def seeded_collector(tmp_path_factory):
+    with CollectorProcess(tmp_path_factory.mktemp("dash") / "data") as collector:
+        traces = {"broken": [], "absorbed": []}
+        for i in range(6):
+            for kind, spans in (("broken", broken_checkout()), ("absorbed", inventory_fallback())):
+                trace_id = os.urandom(16).hex()
+                body = to_request(spans, trace_id, time.time_ns() - (120 - i) * 10**9).SerializeToString()
+                assert httpx.post(collector.url + "/v1/traces", content=body, headers=PB).status_code == 200
+                traces[kind].append(trace_id)
+        logs = ExportLogsServiceRequest()
+        rl = logs.resource_logs.add()
+        rl.resource.attributes.add(key="service.name", value=AnyValue(string_value="ledger"))
+        for trace_id in traces["broken"]:
+            record = rl.scope_logs.add().log_records.add(
+                time_unix_nano=time.time_ns() - 60 * 10**9,
+                severity_number=17,
+                severity_text="ERROR",
+                trace_id=bytes.fromhex(trace_id),
+            )
+            record.body.string_value = f"ledger write failed: database is locked ({trace_id[:6]})"
+        assert httpx.post(collector.url + "/v1/logs", content=logs.SerializeToString(), headers=PB).status_code == 200
+        collector.traces = traces
+        yield collector

@@ -1,0 +1,86 @@
+"""Every dashboard page rendered by Streamlit's AppTest against a real collector with seeded data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGES = Path(__file__).resolve().parents[2] / "dashboard" / "pages"
+
+
+def _run(page: str, monkeypatch, url: str, query: dict | None = None) -> AppTest:
+    monkeypatch.setenv("HOPSCOPE_API_URL", url)
+    app = AppTest.from_file(str(PAGES / page), default_timeout=60)
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def _text(app: AppTest) -> str:
+    parts = [m.value for m in app.markdown] + [e.value for e in app.error] + [i.value for i in app.info]
+    parts += [s.value for s in app.success] + [c.value for c in app.caption] + [t.value for t in app.title]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_overview_shows_services_and_the_top_failure_chain(seeded_collector, monkeypatch):
+    app = _run("overview.py", monkeypatch, seeded_collector.url)
+    table = app.dataframe[0].value
+    assert {"frontend", "checkout", "payment", "ledger", "inventory"} <= set(table["service"])
+    text = _text(app)
+    assert "**ledger** · `INSERT` — sqlite3.OperationalError" in text
+    assert "frontend → checkout → payment → **ledger** → sqlite" in text and "6 traces" in text
+
+
+def test_failures_page_groups_chains_with_links_and_filters(seeded_collector, monkeypatch):
+    app = _run("failures.py", monkeypatch, seeded_collector.url)
+    text = _text(app)
+    assert "### ledger · INSERT — sqlite3.OperationalError" in text
+    assert "### inventory · GET /stock/{sku} — HTTP 503" in text
+    assert "propagated in 6" in text and "absorbed in 6" in text
+    assert f"/trace?trace_id={seeded_collector.traces['broken'][-1]}" in text
+    app.radio[0].set_value("Absorbed (hidden by a caller)").run()
+    text = _text(app)
+    assert "inventory · GET /stock/{sku}" in text and "ledger · INSERT" not in text
+
+
+def test_trace_deep_link_shows_waterfall_chain_and_logs(seeded_collector, monkeypatch):
+    trace_id = seeded_collector.traces["broken"][0]
+    app = _run("trace.py", monkeypatch, seeded_collector.url, {"trace_id": trace_id})
+    text = _text(app)
+    assert "Failure chain (propagated" in text and "origin **ledger** `INSERT`" in text
+    assert "8 spans · 4 services" in text
+    assert len(app.get("plotly_chart")) == 1
+    logs = app.dataframe[0].value
+    assert list(logs["body"]) == [f"ledger write failed: database is locked ({trace_id[:6]})"]
+
+
+def test_trace_page_errors_are_messages(seeded_collector, monkeypatch):
+    app = _run("trace.py", monkeypatch, seeded_collector.url, {"trace_id": "nothex"})
+    assert "invalid trace id" in _text(app)
+    app = _run("trace.py", monkeypatch, seeded_collector.url, {"trace_id": "5ca1ab1e" * 4})
+    assert "trace not found" in _text(app)
+
+
+def test_traces_search_and_logs_search(seeded_collector, monkeypatch):
+    app = _run("traces.py", monkeypatch, seeded_collector.url)
+    assert "12 traces, newest first" in _text(app)
+    app.text_input[0].set_value("inventory")
+    app.button[0].click().run()
+    assert "6 traces" in _text(app)
+    logs = _run("logs.py", monkeypatch, seeded_collector.url)
+    assert _text(logs).count("ledger write failed") == 6
+
+
+def test_metrics_page_empty_state(seeded_collector, monkeypatch):
+    app = _run("metrics.py", monkeypatch, seeded_collector.url)
+    assert "No metrics in the last hour." in _text(app)
+
+
+@pytest.mark.parametrize("page", ["overview.py", "failures.py", "traces.py", "logs.py", "metrics.py"])
+def test_unreachable_collector_is_a_message_not_a_traceback(page, monkeypatch):
+    app = _run(page, monkeypatch, "http://127.0.0.1:9")
+    assert "Cannot reach the hopscope collector at http://127.0.0.1:9" in _text(app)
