@@ -52,10 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_flags(collector, serve_flags)
     up = commands.add_parser(
         "up",
-        help="run everything that exists: today the collector",
+        help="run everything: the collector and the dashboard (and with --demo the demo shop)",
         description="Start the whole platform on this machine (embedded ClickHouse, no server).",
     )
     _add_flags(up, serve_flags)
+    up.add_argument("--dashboard-port", type=int, default=8501, help="dashboard port (default 8501)")
+    up.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
     up.add_argument("--demo", action="store_true", help="also start the demo shop and steady load against it")
     up.add_argument("--demo-rate", type=float, default=2.0, help="demo requests per second (default 2)")
     up.add_argument(
@@ -68,6 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
         "cluster and start collectors with HOPSCOPE_MIGRATE_ON_START=false.",
     )
     _add_flags(migrate, ("--data-dir", "--clickhouse-url", "--retention-days", "--log-level"))
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="run the on-call dashboard alone",
+        description="Run the Streamlit dashboard, reading the collector's query API.",
+    )
+    dashboard.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    dashboard.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    dashboard.add_argument(
+        "--api-url", default="http://127.0.0.1:4318", help="the collector (default http://127.0.0.1:4318)"
+    )
     fault = commands.add_parser(
         "fault",
         help="switch a demo fault on or off (no arguments: list them)",
@@ -95,12 +107,41 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         f"(storage: {settings.storage_url.split('@')[-1]})",
         flush=True,
     )
-    if not getattr(args, "demo", False):
+    if args.command == "collector":
         return serve(settings)
-    from demo.launcher import DemoCompanion
+    companions = []
+    if not args.no_dashboard:
+        from dashboard.launcher import DashboardCompanion
 
-    companion = DemoCompanion(settings, rate=args.demo_rate, faults=tuple(filter(None, args.demo_faults.split(","))))
-    return serve(settings, companion=companion)
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+        companions.append(DashboardCompanion(settings.host, args.dashboard_port, f"http://{host}:{settings.port}"))
+    if args.demo:
+        from demo.launcher import DemoCompanion
+
+        faults = tuple(filter(None, args.demo_faults.split(",")))
+        companions.append(DemoCompanion(settings, rate=args.demo_rate, faults=faults))
+    return serve(settings, companion=Companions(companions))
+
+
+class Companions:
+    """Several companions started in order and stopped in reverse order."""
+
+    def __init__(self, members: list) -> None:
+        self.members = members
+
+    def start(self) -> None:
+        for member in self.members:
+            member.start()
+
+    def stop(self) -> None:
+        for member in reversed(self.members):
+            member.stop()
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from dashboard.launcher import run
+
+    return run(args.host, args.port, args.api_url)
 
 
 def _fault(settings: Settings, args: argparse.Namespace) -> int:
@@ -137,6 +178,8 @@ def _migrate(settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "dashboard":
+        return _dashboard(args)
     try:
         settings = resolve_settings(args)
     except ValidationError as exc:

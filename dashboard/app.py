@@ -6,17 +6,17 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES = Path(__file__).parent / "pages"
+PAGES = Path(__file__).parent / "views"
 
-st.set_page_config(page_title="hopscope", page_icon="🔭", layout="wide")
+st.set_page_config(page_title="hopscope", page_icon=":material/radar:", layout="wide")
 navigation = st.navigation(
     [
-        st.Page(PAGES / "overview.py", title="Overview", icon="🏠", default=True),
-        st.Page(PAGES / "failures.py", title="Failures", icon="🔥", url_path="failures"),
-        st.Page(PAGES / "trace.py", title="Trace", icon="🧵", url_path="trace"),
-        st.Page(PAGES / "traces.py", title="Traces", icon="🔎", url_path="traces"),
-        st.Page(PAGES / "logs.py", title="Logs", icon="📜", url_path="logs"),
-        st.Page(PAGES / "metrics.py", title="Metrics", icon="📈", url_path="metrics"),
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page(PAGES / "failures.py", title="Failures", icon=":material/local_fire_department:", url_path="failures"),
+        st.Page(PAGES / "trace.py", title="Trace", icon=":material/timeline:", url_path="trace"),
+        st.Page(PAGES / "traces.py", title="Traces", icon=":material/search:", url_path="traces"),
+        st.Page(PAGES / "logs.py", title="Logs", icon=":material/article:", url_path="logs"),
+        st.Page(PAGES / "metrics.py", title="Metrics", icon=":material/show_chart:", url_path="metrics"),
     ]
 )
 st.sidebar.caption("hopscope — follow failures across hops")

@@ -49,27 +49,32 @@ def inventory_fallback() -> list[S]:
     ]
 
 
+def seed(url: str) -> dict[str, list[str]]:
+    """Six propagated ledger failures and six absorbed inventory ones, plus the ledger's logs."""
+    traces = {"broken": [], "absorbed": []}
+    for i in range(6):
+        for kind, spans in (("broken", broken_checkout()), ("absorbed", inventory_fallback())):
+            trace_id = os.urandom(16).hex()
+            body = to_request(spans, trace_id, time.time_ns() - (120 - i) * 10**9).SerializeToString()
+            assert httpx.post(url + "/v1/traces", content=body, headers=PB).status_code == 200
+            traces[kind].append(trace_id)
+    logs = ExportLogsServiceRequest()
+    rl = logs.resource_logs.add()
+    rl.resource.attributes.add(key="service.name", value=AnyValue(string_value="ledger"))
+    for trace_id in traces["broken"]:
+        record = rl.scope_logs.add().log_records.add(
+            time_unix_nano=time.time_ns() - 60 * 10**9,
+            severity_number=17,
+            severity_text="ERROR",
+            trace_id=bytes.fromhex(trace_id),
+        )
+        record.body.string_value = f"ledger write failed: database is locked ({trace_id[:6]})"
+    assert httpx.post(url + "/v1/logs", content=logs.SerializeToString(), headers=PB).status_code == 200
+    return traces
+
+
 @pytest.fixture(scope="session")
 def seeded_collector(tmp_path_factory):
     with CollectorProcess(tmp_path_factory.mktemp("dash") / "data") as collector:
-        traces = {"broken": [], "absorbed": []}
-        for i in range(6):
-            for kind, spans in (("broken", broken_checkout()), ("absorbed", inventory_fallback())):
-                trace_id = os.urandom(16).hex()
-                body = to_request(spans, trace_id, time.time_ns() - (120 - i) * 10**9).SerializeToString()
-                assert httpx.post(collector.url + "/v1/traces", content=body, headers=PB).status_code == 200
-                traces[kind].append(trace_id)
-        logs = ExportLogsServiceRequest()
-        rl = logs.resource_logs.add()
-        rl.resource.attributes.add(key="service.name", value=AnyValue(string_value="ledger"))
-        for trace_id in traces["broken"]:
-            record = rl.scope_logs.add().log_records.add(
-                time_unix_nano=time.time_ns() - 60 * 10**9,
-                severity_number=17,
-                severity_text="ERROR",
-                trace_id=bytes.fromhex(trace_id),
-            )
-            record.body.string_value = f"ledger write failed: database is locked ({trace_id[:6]})"
-        assert httpx.post(collector.url + "/v1/logs", content=logs.SerializeToString(), headers=PB).status_code == 200
-        collector.traces = traces
+        collector.traces = seed(collector.url)
         yield collector

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGES = Path(__file__).resolve().parents[2] / "dashboard" / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "dashboard" / "views"
 
 
 def _run(page: str, monkeypatch, url: str, query: dict | None = None) -> AppTest:
@@ -54,8 +54,7 @@ def test_trace_deep_link_shows_waterfall_chain_and_logs(seeded_collector, monkey
     assert "Failure chain (propagated" in text and "origin **ledger** `INSERT`" in text
     assert "8 spans · 4 services" in text
     assert len(app.get("plotly_chart")) == 1
-    logs = app.dataframe[0].value
-    assert list(logs["body"]) == [f"ledger write failed: database is locked ({trace_id[:6]})"]
+    assert text.count("ledger write failed") == 1 and f"database is locked ({trace_id[:6]})" in text
 
 
 def test_trace_page_errors_are_messages(seeded_collector, monkeypatch):

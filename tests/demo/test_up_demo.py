@@ -32,6 +32,8 @@ def test_up_demo_produces_failing_multi_hop_traffic(tmp_path):
             "--demo",
             "--port",
             str(port),
+            "--dashboard-port",
+            str(free_port()),
             "--data-dir",
             str(data),
             "--demo-rate",
@@ -55,7 +57,7 @@ def test_up_demo_produces_failing_multi_hop_traffic(tmp_path):
             up.kill()
         out.close()
     log = (tmp_path / "up.log").read_text()
-    assert "demo shop running" in log and "frontend" in log
+    assert "demo shop running" in log and "frontend" in log and "dashboard: http://127.0.0.1:" in log
     services = query_data_dir(data, "SELECT DISTINCT ServiceName FROM otel_traces ORDER BY 1")
     assert [s["ServiceName"] for s in services] == sorted(
         ["checkout", "frontend", "inventory", "ledger", "payment", "queue", "shipping"]

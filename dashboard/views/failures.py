@@ -18,7 +18,7 @@ with st.sidebar:
 def _hops(group: dict) -> None:
     cells = []
     for hop in group["hops"]:
-        mark = "🔴" if hop["failed"] else "🟢"
+        mark = ":red[●]" if hop["failed"] else ":green[●]"
         via = "⇢" if hop["via"] == "link" else "→"
         cells.append(
             f"{via} {mark} **{hop['service']}** `{hop['operation']}` ({hop['kind']}, {ms(hop['duration_ns'])})"
@@ -27,7 +27,7 @@ def _hops(group: dict) -> None:
     origin = group["origin"]
     peer = f" calling **{origin['peer']}**" if origin.get("peer") else ""
     st.markdown(
-        "  \n".join(cells) + f"  \n⛔ origin: **{origin['service']}** `{origin['operation']}`{peer} — "
+        "  \n".join(cells) + f"  \n:red[**origin**]: **{origin['service']}** `{origin['operation']}`{peer} — "
         f"{origin['error_type'] or 'error'}: {origin['message']}"
     )
 
@@ -43,8 +43,8 @@ def render() -> None:
         return
     for group in groups:
         origin = group["origin"]
-        badge = (f"🔴 propagated in {group['propagated_traces']}" if group["propagated_traces"] else "") + (
-            f" 🟡 absorbed in {group['absorbed_traces']}" if group["absorbed_traces"] else ""
+        badge = (f":red[●] propagated in {group['propagated_traces']}" if group["propagated_traces"] else "") + (
+            f" :orange[●] absorbed in {group['absorbed_traces']}" if group["absorbed_traces"] else ""
         )
         with st.container(border=True):
             st.markdown(f"### {origin['service']} · {origin['operation']} — {origin['normalized_error']}")

@@ -40,7 +40,7 @@ def render() -> None:
     st.caption(f"{len(found)} traces, newest first")
     st.markdown(
         "\n".join(
-            f"- {'🔴' if t['failed'] else '🟢'} {trace_link(t['trace_id'])} **{t['root_service']}** `{t['root_operation']}` "
+            f"- {':red[●]' if t['failed'] else ':green[●]'} {trace_link(t['trace_id'])} **{t['root_service']}** `{t['root_operation']}` "
             f"· {ms(t['duration_ns'])} · {t['spans']} spans · {when(t['start_ns'])}"
             for t in found
         )

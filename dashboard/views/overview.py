@@ -80,7 +80,7 @@ def render() -> None:
                 [
                     {
                         "service": s["name"],
-                        "requests/s": round(s["requests_per_second"], 2),
+                        "requests/s": round(s["requests_per_second"], 3),
                         "error rate": f"{s['error_rate']:.1%}",
                         "p95": ms(s["p95_ms"] * 1e6),
                         "p99": ms(s["p99_ms"] * 1e6),

@@ -10,6 +10,7 @@ from dashboard.common import chain_text, client, guarded, ms, when
 
 MAX_BARS = 2000  # beyond this the waterfall shows the failure chains' spans and the slowest others
 
+st.title("Trace")
 trace_id = st.text_input("Trace id", value=st.query_params.get("trace_id", ""), key="trace_id").strip().lower()
 if trace_id:
     st.query_params["trace_id"] = trace_id
@@ -28,7 +29,12 @@ def _waterfall(spans: list[dict], highlighted: set[str]) -> go.Figure:
         shown = sorted(
             [s for s in spans if s["span"]["span_id"] in highlighted] + rest, key=lambda s: s["span"]["start_ns"]
         )
-    labels = [f"{s['span']['service']} · {s['span']['name']} ·{i}" for i, s in enumerate(shown)]
+    depth = {s["span"]["span_id"]: d for d, s in _tree_order(spans)}
+    shown = [s for _, s in _tree_order(shown)]
+    labels = [
+        f"{'  ' * min(depth.get(s['span']['span_id'], 0), 12)}{s['span']['service']} · {s['span']['name']} ·{i}"
+        for i, s in enumerate(shown)
+    ]
     fig = go.Figure(
         go.Bar(
             y=labels,
@@ -59,9 +65,30 @@ def _waterfall(spans: list[dict], highlighted: set[str]) -> go.Figure:
     return fig
 
 
+def _tree_order(spans: list[dict]) -> list[tuple[int, dict]]:
+    """(depth, span) parents before children, siblings by start time — the waterfall's rows."""
+    by_id = {s["span"]["span_id"]: s for s in spans}
+    children: dict[str, list[dict]] = {}
+    roots = []
+    for s in sorted(spans, key=lambda s: s["span"]["start_ns"]):
+        parent = s["span"]["parent_span_id"]
+        if parent and parent in by_id and parent != s["span"]["span_id"]:
+            children.setdefault(parent, []).append(s)
+        else:
+            roots.append(s)
+    ordered, stack, seen = [], [(0, r) for r in reversed(roots)], set()
+    while stack:
+        depth, s = stack.pop()
+        if s["span"]["span_id"] in seen:
+            continue
+        seen.add(s["span"]["span_id"])
+        ordered.append((depth, s))
+        stack.extend((depth + 1, c) for c in reversed(children.get(s["span"]["span_id"], [])))
+    return ordered
+
+
 @guarded
 def render() -> None:
-    st.title("Trace")
     if not trace_id:
         st.info("Enter a trace id, or open one from the Failures, Traces or Logs pages.")
         return
@@ -111,19 +138,12 @@ def render() -> None:
     if not detail["logs"]:
         st.info("No log records for this trace.")
     else:
-        st.dataframe(
-            [
-                {
-                    "time": when(r["time_ns"]),
-                    "service": r["service"],
-                    "severity": r["severity_text"],
-                    "body": r["body"],
-                    "span": r["span_id"],
-                }
+        st.markdown(
+            "\n".join(
+                f"- `{when(r['time_ns'])}` **{r['severity_text'] or r['severity_number']}** {r['service']}: {r['body']}"
+                f" (span `{r['span_id'][:8]}`)"
                 for r in detail["logs"]
-            ],
-            hide_index=True,
-            use_container_width=True,
+            )
         )
 
 

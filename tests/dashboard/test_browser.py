@@ -1,0 +1,123 @@
+"""The dashboard in a real headless Chromium (Debian's, driven by Playwright), served by
+`hopscope up` on free ports with seeded data. Screenshots go to test-output/screenshots/."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.dashboard.conftest import seed
+from tests.support import free_port
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    assert shutil.which(CHROMIUM), f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)"
+    tmp = tmp_path_factory.mktemp("browser")
+    port, dash_port = free_port(), free_port()
+    log = open(tmp / "up.log", "w")  # noqa: SIM115
+    up = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "collector.cli",
+            "up",
+            "--port",
+            str(port),
+            "--dashboard-port",
+            str(dash_port),
+            "--data-dir",
+            str(tmp / "data"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    collector, dashboard = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{dash_port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert up.poll() is None, (tmp / "up.log").read_text()
+        try:
+            if httpx.get(dashboard + "/_stcore/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    traces = seed(collector)
+    try:
+        yield {"dashboard": dashboard, "traces": traces}
+    finally:
+        up.send_signal(signal.SIGTERM)
+        up.wait(60)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield chromium
+        chromium.close()
+
+
+def _visit(browser, url: str, expect: list[str], shot: str) -> str:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(url)
+        for text in expect:
+            page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
+        page.wait_for_timeout(500)  # let charts finish drawing before the screenshot
+        assert page.locator('[data-testid="stException"]').count() == 0
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+        return page.inner_text("body")
+    finally:
+        page.close()
+
+
+def test_overview_names_the_origin_of_the_seeded_failure(platform, browser):
+    body = _visit(browser, platform["dashboard"] + "/", ["Top failure chains", "sqlite3.OperationalError"], "overview")
+    assert "frontend → checkout → payment → ledger → sqlite" in body
+
+
+def test_failures_page_shows_the_chain_and_its_examples(platform, browser):
+    body = _visit(
+        browser, platform["dashboard"] + "/failures", ["ledger · INSERT — sqlite3.OperationalError"], "failures"
+    )
+    assert "inventory · GET /stock/{sku} — HTTP 503" in body and "propagated in 6" in body
+
+
+def test_trace_deep_link_shows_waterfall_and_logs(platform, browser):
+    trace_id = platform["traces"]["broken"][0]
+    body = _visit(
+        browser,
+        f"{platform['dashboard']}/trace?trace_id={trace_id}",
+        ["Failure chain", "Span details", "ledger write failed"],
+        "trace",
+    )
+    assert "origin ledger INSERT" in body.replace("`", "")
+
+
+@pytest.mark.parametrize(
+    ("path", "expect"),
+    [
+        ("/traces", "traces, newest first"),
+        ("/logs", "ledger write failed"),
+        ("/metrics", "No metrics in the last hour"),
+    ],
+)
+def test_other_pages_render(platform, browser, path, expect):
+    _visit(browser, platform["dashboard"] + path, [expect], path.strip("/"))
