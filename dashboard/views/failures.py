@@ -7,6 +7,8 @@ import streamlit as st
 
 from dashboard.common import auto_refresh, client, guarded, ms, time_range, trace_link, when
 
+DETAILED = 10  # groups shown hop by hop with their charts; the rest one line each
+
 since, until, label = time_range()
 with st.sidebar:
     service = st.text_input("Only chains through service", key="failures_service").strip() or None
@@ -41,7 +43,8 @@ def render() -> None:
     if not groups:
         st.success(f"No failures in the {label}" + (f" through {service}." if service else "."))
         return
-    for group in groups:
+    detailed, rest = groups[:DETAILED], groups[DETAILED:]
+    for group in detailed:
         origin = group["origin"]
         badge = (f":red[●] propagated in {group['propagated_traces']}" if group["propagated_traces"] else "") + (
             f" :orange[●] absorbed in {group['absorbed_traces']}" if group["absorbed_traces"] else ""
@@ -63,6 +66,16 @@ def render() -> None:
                 fig = go.Figure(go.Bar(x=[m[0] * 1000 for m in minutes], y=[m[1] for m in minutes]))
                 fig.update_layout(height=160, margin={"l": 0, "r": 0, "t": 0, "b": 0}, xaxis={"type": "date"})
                 st.plotly_chart(fig, use_container_width=True, key=f"minutes-{group['signature']}")
+    if rest:
+        st.subheader(f"{len(rest)} more")
+        st.markdown(
+            "\n".join(
+                f"- **{g['origin']['service']}** `{g['origin']['operation']}` — {g['origin']['normalized_error']} · "
+                f"{g['traces']} traces ({g['propagated_traces']} propagated) · {' → '.join(g['path'])} · "
+                f"{trace_link(g['example_trace_ids'][0])}"
+                for g in rest
+            )
+        )
 
 
 render()

@@ -83,3 +83,42 @@ def test_metrics_page_empty_state(seeded_collector, monkeypatch):
 def test_unreachable_collector_is_a_message_not_a_traceback(page, monkeypatch):
     app = _run(page, monkeypatch, "http://127.0.0.1:9")
     assert "Cannot reach the hopscope collector at http://127.0.0.1:9" in _text(app)
+
+
+def test_a_trace_with_thousands_of_spans_stays_usable(seeded_collector, monkeypatch):
+    import os
+    import time
+
+    import httpx2 as httpx
+
+    from tests.analysis.scenarios import ERROR, S, to_request
+
+    spans = [S("root", "batch", "POST /import")]
+    for i in range(4999):
+        spans.append(
+            S(
+                f"s{i}",
+                "worker",
+                "INSERT",
+                kind="Client",
+                parent="root",
+                duration_ms=1 + i % 7,
+                status=ERROR if i == 4321 else 0,
+            )
+        )
+    trace_id = os.urandom(16).hex()
+    body = to_request(spans, trace_id, time.time_ns() - 30 * 10**9).SerializeToString()
+    response = httpx.post(
+        seeded_collector.url + "/v1/traces",
+        content=body,
+        headers={"Content-Type": "application/x-protobuf"},
+        timeout=60,
+    )
+    assert response.status_code == 200
+    started = time.monotonic()
+    app = _run("trace.py", monkeypatch, seeded_collector.url, {"trace_id": trace_id})
+    took = time.monotonic() - started
+    text = _text(app)
+    assert "5000 spans" in text and "Showing the failure chains and the 2000 slowest spans of 5000" in text
+    assert "origin **worker** `INSERT`" in text
+    assert took < 30, f"{took:.1f}s to render a 5,000-span trace"
