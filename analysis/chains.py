@@ -29,6 +29,8 @@ _PEER_KEYS = ("db.system", "messaging.destination.name", "peer.service", "server
 
 
 def http_status(span: Span) -> int | None:
+    if span.http_status is not None:
+        return span.http_status or None
     for key in _HTTP_STATUS_KEYS:
         value = span.attributes.get(key)
         if value and value.isdigit():
@@ -44,6 +46,8 @@ def _exception(span: Span) -> dict[str, str] | None:
 
 
 def is_failed(span: Span) -> bool:
+    if span.failed is not None:
+        return span.failed
     if span.status_code == "Error":
         return True
     if span.status_code == "Ok":
@@ -57,6 +61,8 @@ def _peer(span: Span) -> str | None:
     """What a client or producer span was calling (the same order as storage.service_reader)."""
     if span.kind not in ("Client", "Producer"):
         return None
+    if span.peer is not None:
+        return span.peer or None
     for key in _PEER_KEYS:
         if span.attributes.get(key):
             return span.attributes[key]

@@ -30,6 +30,11 @@ class Span:
     events: tuple[SpanEvent, ...] = ()
     links: tuple[tuple[str, str], ...] = ()  # (trace id, span id)
     scope: str = ""
+    # Precomputed by storage when it has them (then `attributes` may be left empty): whether the
+    # span failed, what a client/producer span called, and its HTTP status (0: none).
+    failed: bool | None = None
+    peer: str | None = None
+    http_status: int | None = None
 
 
 @dataclass(frozen=True)

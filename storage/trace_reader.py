@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from clickhouse_connect.driver.client import Client
 
 from analysis.types import Span
-from storage.model.from_rows import SPAN_COLUMNS, span_from_row
+from storage.model.from_rows import ANALYSIS_COLUMNS, SPAN_COLUMNS, analysis_span_from_row, span_from_row
 from storage.types import TimeRange
 from storage.where import Where
 
@@ -38,7 +38,7 @@ LIMIT {{limit:UInt32}}
 """
 
 _SPANS_OF_TRACES = f"""
-SELECT {SPAN_COLUMNS} FROM otel_traces
+SELECT {ANALYSIS_COLUMNS} FROM otel_traces
 WHERE TraceId IN {{trace_ids:Array(String)}}
   AND Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp <= fromUnixTimestamp64Nano({{until:Int64}})
 """
@@ -108,7 +108,8 @@ class TraceReader:
         return [span_from_row(row) for row in result.result_rows]
 
     def failing_traces(self, time_range: TimeRange, limit: int) -> dict[str, list[Span]]:
-        """The newest `limit` traces with a failed span in the range, each with all its spans."""
+        """The newest `limit` traces with a failed span in the range, each with all its spans —
+        for analysis: failure, peer and HTTP status precomputed, attribute maps left empty."""
         params = {"since": time_range.since_ns, "until": time_range.until_ns, "limit": limit}
         trace_ids = [row[0] for row in self._client.query(_FAILING_TRACES, parameters=params).result_rows]
         if not trace_ids:
@@ -123,7 +124,7 @@ class TraceReader:
             },
         )
         for row in result.result_rows:
-            spans[row[0]].append(span_from_row(row))
+            spans[row[0]].append(analysis_span_from_row(row))
         return spans
 
     def search(self, query: TraceQuery, time_range: TimeRange, limit: int) -> list[TraceSummary]:
