@@ -101,3 +101,18 @@ def chain_text(hops: list[dict], origin: dict) -> str:
     if origin.get("peer"):
         text += f" → {origin['peer']}"
     return text
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(per_minute: list[list[int]], width: int = 60) -> str:
+    """Counts per minute as a one-line bar chart, missing minutes as zero, the last `width` minutes."""
+    if not per_minute:
+        return ""
+    counts = dict((t, n) for t, n in per_minute)
+    last = max(counts)
+    first = max(min(counts), last - (width - 1) * 60)
+    series = [counts.get(t, 0) for t in range(first, last + 60, 60)]
+    top = max(series) or 1
+    return "".join(_BARS[min(len(_BARS) - 1, (n * (len(_BARS) - 1) + top - 1) // top)] if n else " " for n in series)

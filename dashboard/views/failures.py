@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.common import auto_refresh, client, guarded, ms, time_range, trace_link, when
+from dashboard.common import auto_refresh, client, guarded, ms, sparkline, time_range, trace_link, when
 
-DETAILED = 10  # groups shown hop by hop with their charts; the rest one line each
+DETAILED = 10  # groups shown hop by hop; the rest one line each
 
 since, until, label = time_range()
 with st.sidebar:
@@ -55,17 +54,12 @@ def render() -> None:
                 f"**{group['traces']} traces** · {badge} · first seen {when(group['first_seen_ns'])} · "
                 f"last seen {when(group['last_seen_ns'])} · signature `{group['signature']}`"
             )
-            left, right = st.columns([3, 2])
-            with left:
-                _hops(group)
-                entries = ", ".join(f"{e['service']} `{e['operation']}` ({e['traces']})" for e in group["entry_points"])
-                st.markdown(f"Entry points: {entries}")
-                st.markdown("Examples: " + " · ".join(trace_link(t) for t in group["example_trace_ids"]))
-            with right:
-                minutes = group["per_minute"]
-                fig = go.Figure(go.Bar(x=[m[0] * 1000 for m in minutes], y=[m[1] for m in minutes]))
-                fig.update_layout(height=160, margin={"l": 0, "r": 0, "t": 0, "b": 0}, xaxis={"type": "date"})
-                st.plotly_chart(fig, use_container_width=True, key=f"minutes-{group['signature']}")
+            _hops(group)
+            entries = ", ".join(f"{e['service']} `{e['operation']}` ({e['traces']})" for e in group["entry_points"])
+            st.markdown(f"Entry points: {entries}")
+            first, last = when(group["per_minute"][0][0] * 10**9), when(group["per_minute"][-1][0] * 10**9)
+            st.markdown(f"Traces per minute: `{sparkline(group['per_minute'])}` ({first} … {last})")
+            st.markdown("Examples: " + " · ".join(trace_link(t) for t in group["example_trace_ids"]))
     if rest:
         st.subheader(f"{len(rest)} more")
         st.markdown(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.common import client, guarded, time_range, trace_link, when
+from dashboard.common import auto_refresh, client, guarded, time_range, trace_link, when
 
 since, until, label = time_range()
 st.title("Logs")
@@ -19,6 +19,7 @@ with st.form("log_search"):
 cursors = st.session_state.setdefault("log_cursors", [None])
 
 
+@st.fragment(run_every=auto_refresh())
 @guarded
 def render() -> None:
     page = client().logs(

@@ -92,6 +92,29 @@ def render() -> None:
                 hide_index=True,
                 use_container_width=True,
             )
+            worst = services[:12]
+            bars = go.Figure(
+                go.Bar(
+                    x=[s["error_rate"] * 100 for s in worst],
+                    y=[s["name"] for s in worst],
+                    orientation="h",
+                    marker={
+                        "color": [
+                            "#d62728" if s["error_rate"] >= 0.05 else "#ff7f0e" if s["error_rate"] > 0 else "#2ca02c"
+                            for s in worst
+                        ]
+                    },
+                    text=[f"{s['error_rate']:.1%} · p95 {ms(s['p95_ms'] * 1e6)}" for s in worst],
+                    textposition="auto",
+                )
+            )
+            bars.update_layout(
+                height=60 + 28 * len(worst),
+                margin={"l": 0, "r": 0, "t": 10, "b": 0},
+                xaxis_title="error rate %",
+                yaxis={"autorange": "reversed"},
+            )
+            st.plotly_chart(bars, use_container_width=True)
     with right:
         st.subheader("Service map")
         figure = _service_map(api.service_map(since, until))

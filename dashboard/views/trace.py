@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.common import chain_text, client, guarded, ms, when
+from dashboard.common import auto_refresh, chain_text, client, guarded, ms, when
 
 MAX_BARS = 2000  # beyond this the waterfall shows the failure chains' spans and the slowest others
 
@@ -87,6 +87,7 @@ def _tree_order(spans: list[dict]) -> list[tuple[int, dict]]:
     return ordered
 
 
+@st.fragment(run_every=auto_refresh())
 @guarded
 def render() -> None:
     if not trace_id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.common import client, guarded, ms, time_range, trace_link, when
+from dashboard.common import auto_refresh, client, guarded, ms, time_range, trace_link, when
 
 since, until, label = time_range()
 st.title("Traces")
@@ -21,6 +21,7 @@ with st.form("trace_search"):
     st.form_submit_button("Search")
 
 
+@st.fragment(run_every=auto_refresh())
 @guarded
 def render() -> None:
     found = client().traces(

@@ -8,6 +8,7 @@ import time
 import httpx2 as httpx
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from tests.analysis.scenarios import ERROR, S, to_request
@@ -70,6 +71,21 @@ def seed(url: str) -> dict[str, list[str]]:
         )
         record.body.string_value = f"ledger write failed: database is locked ({trace_id[:6]})"
     assert httpx.post(url + "/v1/logs", content=logs.SerializeToString(), headers=PB).status_code == 200
+    metrics = ExportMetricsServiceRequest()
+    rm = metrics.resource_metrics.add()
+    rm.resource.attributes.add(key="service.name", value=AnyValue(string_value="frontend"))
+    hist = rm.scope_metrics.add().metrics.add(name="http.server.duration", unit="ms").histogram
+    hist.aggregation_temporality = 2
+    start = time.time_ns() - 300 * 10**9
+    for i, counts in enumerate(([2, 1, 0], [5, 4, 1], [9, 6, 1])):
+        hist.data_points.add(
+            count=sum(counts),
+            bucket_counts=counts,
+            explicit_bounds=[50.0, 500.0],
+            start_time_unix_nano=start,
+            time_unix_nano=start + (i + 1) * 60 * 10**9,
+        )
+    assert httpx.post(url + "/v1/metrics", content=metrics.SerializeToString(), headers=PB).status_code == 200
     return traces
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -74,9 +75,24 @@ def test_traces_search_and_logs_search(seeded_collector, monkeypatch):
     assert _text(logs).count("ledger write failed") == 6
 
 
-def test_metrics_page_empty_state(seeded_collector, monkeypatch):
+def test_metrics_page_shows_histogram_quantiles_and_red(seeded_collector, monkeypatch):
     app = _run("metrics.py", monkeypatch, seeded_collector.url)
-    assert "No metrics in the last hour." in _text(app)
+    assert app.selectbox[0].value == "http.server.duration"
+    assert "histogram · ms · quantiles per" in _text(app)
+    assert len(app.get("plotly_chart")) == 1
+    assert "frontend" in set(app.dataframe[0].value["service"])
+    app.selectbox[1].set_value("frontend").run()
+    assert not app.exception
+
+
+def test_metrics_page_empty_state(monkeypatch, seeded_collector):
+    monkeypatch.setenv("HOPSCOPE_API_URL", seeded_collector.url)
+    app = AppTest.from_file(str(PAGES / "metrics.py"), default_timeout=60)
+    app.session_state["range"] = "Custom"
+    app.session_state["range_from"] = datetime(2020, 1, 1, 0, 0)
+    app.session_state["range_to"] = datetime(2020, 1, 1, 1, 0)
+    app.run()
+    assert not app.exception and "No metrics in the 2020-01-01 00:00 – 2020-01-01 01:00 UTC." in _text(app)
 
 
 @pytest.mark.parametrize("page", ["overview.py", "failures.py", "traces.py", "logs.py", "metrics.py"])
