@@ -1,0 +1,1 @@
+"""Alerting: rules (YAML and API), evaluation, and webhook delivery."""
