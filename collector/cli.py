@@ -185,6 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"hopscope: invalid setting: {exc}", file=sys.stderr)
         return 2
+    if args.command in ("collector", "up") and settings.alert_rules_file is not None:
+        from alerting.rules import ConfigError
+        from collector.main import load_alert_config
+
+        try:
+            load_alert_config(settings.alert_rules_file)
+        except (ConfigError, OSError) as exc:
+            print(f"hopscope: the alert rule file is invalid:\n{exc}", file=sys.stderr)
+            return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request is noise here
     if args.command == "migrate":

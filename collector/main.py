@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
+from alerting.rules import AlertConfig, load_config
 from collector import health, otlp_codec, otlp_http
-from collector.api import failures, logs, metrics, services, traces
+from collector.api import alert_rules, failures, logs, metrics, services, traces
 from collector.api.errors import ApiError, api_error, validation_error
 from collector.errors import OtlpError
 from collector.pipeline import TABLES, IngestPipeline
@@ -36,10 +38,18 @@ async def _otlp_error(request: Request, exc: OtlpError) -> Response:
     return Response(otlp_codec.status_body(exc, fmt), status_code=exc.status, media_type=fmt, headers=headers)
 
 
+def load_alert_config(path) -> AlertConfig | None:
+    """The rule file, validated; ConfigError (with file:line:field problems) when it is invalid."""
+    if path is None:
+        return None
+    return load_config(Path(path).read_text(encoding="utf-8"), source=str(path))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the collector. Storage is opened (and migrated, unless disabled) when the app starts;
     on shutdown every row already accepted is written before the app stops."""
     settings = settings or Settings()
+    alert_config = load_alert_config(settings.alert_rules_file)  # a bad rule file stops start-up here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -86,11 +96,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.alert_config = alert_config
     app.add_exception_handler(OtlpError, _otlp_error)
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(otlp_http.router)
     app.include_router(health.router)
-    for router in (traces.router, failures.router, services.router, logs.router, metrics.router):
+    for router in (traces.router, failures.router, services.router, logs.router, metrics.router, alert_rules.router):
         app.include_router(router)
     return app

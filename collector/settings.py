@@ -17,6 +17,7 @@ flags override the environment; the defaults below apply last.
 - log_level: uvicorn and hopscope log level (info).
 - ingest_workers: processes that decode and convert OTLP requests (one per core); 0 converts
   on the collector's own threads.
+- alert_rules_file: a YAML file of alert rules, channels and silences, validated at start-up.
 - rollups, rollup_interval_seconds: roll up the service map per minute in the background (true,
   every 30 s); with several collectors on one ClickHouse, exactly one should (false elsewhere).
 - migrate_on_start: apply pending schema migrations at start-up (true); turn off where
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     retry_after_seconds: int = Field(2, ge=1)
     log_level: str = "info"
     migrate_on_start: bool = True
+    alert_rules_file: Path | None = None
     rollups: bool = True
     rollup_interval_seconds: float = Field(30.0, gt=0)
     ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=64)
