@@ -1,0 +1,154 @@
+"""Notification payloads in the three webhook formats, and their signature.
+
+generic       hopscope's own JSON (README, "Alert webhooks"): the alert, and the failure chains
+              behind it with dashboard links.
+slack         an incoming-webhook message: summary, origin, chain, links.
+alertmanager  the Alertmanager webhook payload, version 4, so PagerDuty, Opsgenie and other
+              Alertmanager receivers accept it.
+
+Signing: `X-Hopscope-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" with the
+channel secret>` and `X-Hopscope-Timestamp: <Unix seconds>`; receivers recompute it over the raw
+body and reject stale timestamps. `X-Hopscope-Idempotency-Key` is the same for every attempt of one
+notification, so a receiver can drop duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class ChainSummary:
+    """One failure signature behind an alert (from /api/v1/failures)."""
+
+    signature: str
+    origin_service: str
+    origin_operation: str
+    error: str
+    path: list[str]
+    propagated: bool
+    traces: int
+    example_trace_ids: list[str]
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: str  # the idempotency key: one per (alert, transition, repeat)
+    fingerprint: str  # the alert: rule + labels
+    rule: str
+    status: Literal["firing", "resolved"]
+    severity: str
+    summary: str
+    labels: dict[str, str]
+    value: float | None
+    threshold: float | None
+    starts_at: datetime
+    ends_at: datetime | None = None
+    chains: list[ChainSummary] = field(default_factory=list)
+
+
+def _iso(moment: datetime | None) -> str:
+    return (
+        (moment or datetime(1, 1, 1, tzinfo=timezone.utc)).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    )
+
+
+def _trace_url(dashboard_url: str, trace_id: str) -> str:
+    return f"{dashboard_url.rstrip('/')}/trace?trace_id={trace_id}"
+
+
+def generic(n: Notification, dashboard_url: str) -> dict:
+    body = asdict(n)
+    body["starts_at"], body["ends_at"] = _iso(n.starts_at), (_iso(n.ends_at) if n.ends_at else None)
+    body["dashboard_url"] = f"{dashboard_url.rstrip('/')}/failures"
+    for chain in body["chains"]:
+        chain["example_trace_urls"] = [_trace_url(dashboard_url, t) for t in chain["example_trace_ids"]]
+    return {"version": "1", "source": "hopscope", **body}
+
+
+def slack(n: Notification, dashboard_url: str) -> dict:
+    icon = ":red_circle:" if n.status == "firing" else ":large_green_circle:"
+    lines = [f"{icon} *{n.status.upper()}* [{n.severity}] *{n.rule}* — {n.summary}"]
+    for chain in n.chains[:3]:
+        seen = "users saw it" if chain.propagated else "absorbed"
+        links = " ".join(f"<{_trace_url(dashboard_url, t)}|{t[:8]}>" for t in chain.example_trace_ids[:3])
+        lines.append(
+            f"• origin *{chain.origin_service}* `{chain.origin_operation}`: {chain.error} "
+            f"({' → '.join(chain.path)}; {chain.traces} traces, {seen}) {links}"
+        )
+    lines.append(f"<{dashboard_url.rstrip('/')}/failures|Open the failures in hopscope>")
+    return {"text": "\n".join(lines)}
+
+
+def alertmanager(n: Notification, dashboard_url: str, receiver: str) -> dict:
+    top = n.chains[0] if n.chains else None
+    annotations = {"summary": n.summary, "description": n.summary}
+    if top is not None:
+        annotations["origin"] = f"{top.origin_service} {top.origin_operation}: {top.error}"
+        annotations["chain"] = " -> ".join(top.path)
+        annotations["example_trace"] = (
+            _trace_url(dashboard_url, top.example_trace_ids[0]) if top.example_trace_ids else ""
+        )
+    labels = {"alertname": n.rule, "severity": n.severity, **n.labels}
+    alert = {
+        "status": n.status,
+        "labels": labels,
+        "annotations": annotations,
+        "startsAt": _iso(n.starts_at),
+        "endsAt": _iso(n.ends_at),
+        "generatorURL": f"{dashboard_url.rstrip('/')}/failures",
+        "fingerprint": n.fingerprint,
+    }
+    return {
+        "version": "4",
+        "groupKey": f'{{}}:{{alertname="{n.rule}"}}',
+        "truncatedAlerts": 0,
+        "status": n.status,
+        "receiver": receiver,
+        "groupLabels": {"alertname": n.rule},
+        "commonLabels": labels,
+        "commonAnnotations": annotations,
+        "externalURL": dashboard_url,
+        "alerts": [alert],
+    }
+
+
+def render(n: Notification, fmt: str, dashboard_url: str, receiver: str) -> bytes:
+    """The request body for a channel of format `fmt`: compact JSON, UTF-8."""
+    if fmt == "slack":
+        payload = slack(n, dashboard_url)
+    elif fmt == "alertmanager":
+        payload = alertmanager(n, dashboard_url, receiver)
+    else:
+        payload = generic(n, dashboard_url)
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def headers(n: Notification, body: bytes, secret: str | None, timestamp: int) -> dict[str, str]:
+    out = {
+        "Content-Type": "application/json",
+        "User-Agent": "hopscope-alerting",
+        "X-Hopscope-Idempotency-Key": n.id,
+        "X-Hopscope-Timestamp": str(timestamp),
+    }
+    if secret:
+        out["X-Hopscope-Signature"] = signature(secret, timestamp, body)
+    return out
+
+
+def verify(secret: str, timestamp: str, body: bytes, received: str, now: int, tolerance: int = 300) -> bool:
+    """The receiver's side (the README's recipe): constant-time compare, and a fresh timestamp."""
+    try:
+        ts = int(timestamp)
+    except ValueError:
+        return False
+    return abs(now - ts) <= tolerance and hmac.compare_digest(signature(secret, ts, body), received)
