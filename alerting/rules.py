@@ -65,12 +65,12 @@ class ErrorRateRule(_Rule):
 
 
 class LatencyRule(_Rule):
-    """A latency quantile of a service (or one operation) is above `threshold`."""
+    """The p50, p95 or p99 latency of a service (or one operation) is above `threshold`."""
 
     type: Literal["latency"]
     service: str
     operation: str | None = None
-    quantile: float = Field(0.95, gt=0, lt=1)
+    quantile: Literal[0.5, 0.95, 0.99] = 0.95
     threshold: Duration = Field(gt=0)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from analysis.types import EntryPoint, FailureChain, FailureGroup
+from analysis.chains import failure_chains
+from analysis.types import EntryPoint, FailureChain, FailureGroup, Span
 
 EXAMPLES = 5
 
@@ -17,6 +18,19 @@ def group_chains(chains: Iterable[FailureChain]) -> list[FailureGroup]:
         by_signature[chain.signature].append(chain)
     groups = [_group(signature, members) for signature, members in by_signature.items()]
     return sorted(groups, key=lambda g: (-g.propagated_traces, -g.traces, g.signature))
+
+
+def failure_groups(
+    traces: Iterable[Iterable[Span]], service: str | None = None, propagated: bool | None = None
+) -> list[FailureGroup]:
+    """The chains of these traces grouped by signature, optionally only those through `service`
+    and only propagated (True) or absorbed (False) ones."""
+    chains = [chain for spans in traces for chain in failure_chains(spans)]
+    if service:
+        chains = [c for c in chains if service in c.services]
+    if propagated is not None:
+        chains = [c for c in chains if c.propagated == propagated]
+    return group_chains(chains)
 
 
 def _group(signature: str, chains: list[FailureChain]) -> FailureGroup:

@@ -33,6 +33,13 @@ ORDER BY Timestamp DESC, Tiebreak DESC
 LIMIT {{limit:UInt32}}
 """
 
+_COUNT = """
+SELECT count() FROM otel_logs
+WHERE TimestampTime >= toDateTime(intDiv({since:Int64}, 1000000000))
+  AND Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until:Int64})
+  AND {where}
+"""
+
 SEVERITY_FLOOR = {"trace": 1, "debug": 5, "info": 9, "warn": 13, "error": 17, "fatal": 21}
 
 
@@ -73,17 +80,7 @@ class LogReader:
         self, query: LogQuery, time_range: TimeRange, limit: int, after: LogCursor | None = None
     ) -> tuple[list[LogRecord], LogCursor | None]:
         """Newest first; returns the page and the cursor of the next page (None on the last page)."""
-        where = Where()
-        for word in query.words:
-            where.add(f"hasTokenCaseInsensitive(Body, {{{where.param('w', word)}:String}})")
-        if query.min_severity is not None:
-            where.add("SeverityNumber >= {min_severity:UInt8}", min_severity=query.min_severity)
-        if query.service:
-            where.add("ServiceName = {service:String}", service=query.service)
-        if query.trace_id:
-            where.add("TraceId = {trace_id:String}", trace_id=query.trace_id)
-        for key, value in query.attributes:
-            where.attribute_equals(("LogAttributes", "ResourceAttributes"), key, value)
+        where = self._where(query)
         if after is not None:
             where.add(
                 "(Timestamp, Tiebreak) < (fromUnixTimestamp64Nano({after_ns:Int64}), {after_tb:UInt64})",
@@ -95,6 +92,27 @@ class LogReader:
         page = [LogRecord(*row[:-1]) for row in rows[:limit]]
         more = len(rows) > limit
         return page, (LogCursor(rows[limit - 1][0], rows[limit - 1][-1]) if more else None)
+
+    @staticmethod
+    def _where(query: LogQuery) -> Where:
+        where = Where()
+        for word in query.words:
+            where.add(f"hasTokenCaseInsensitive(Body, {{{where.param('w', word)}:String}})")
+        if query.min_severity is not None:
+            where.add("SeverityNumber >= {min_severity:UInt8}", min_severity=query.min_severity)
+        if query.service:
+            where.add("ServiceName = {service:String}", service=query.service)
+        if query.trace_id:
+            where.add("TraceId = {trace_id:String}", trace_id=query.trace_id)
+        for key, value in query.attributes:
+            where.attribute_equals(("LogAttributes", "ResourceAttributes"), key, value)
+        return where
+
+    def count(self, query: LogQuery, time_range: TimeRange) -> int:
+        """How many records match (for alert rules)."""
+        where = self._where(query)
+        params = {**where.parameters, "since": time_range.since_ns, "until": time_range.until_ns}
+        return self._client.query(_COUNT.replace("{where}", where.sql()), parameters=params).result_rows[0][0]
 
     def for_trace(self, trace_id: str, margin_s: int = 900, limit: int = 10_000) -> list[LogRecord]:
         """The trace's log records, from `margin_s` before its first span to as long after its last, oldest first."""

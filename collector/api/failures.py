@@ -7,8 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
-from analysis.chains import failure_chains
-from analysis.grouping import group_chains
+from analysis.grouping import failure_groups
 from analysis.types import FailureGroup
 from collector.api import params
 from collector.dependencies import TraceReaderDep
@@ -38,9 +37,5 @@ def get_failures(
     window = params.time_range(since, until)
     limit = params.limit(max_traces, MAX_TRACES)
     failing = traces.failing_traces(window, limit)
-    chains = [chain for spans in failing.values() for chain in failure_chains(spans)]
-    if service:
-        chains = [c for c in chains if service in c.services]
-    if kind:
-        chains = [c for c in chains if c.propagated == (kind == "propagated")]
-    return Failures(window.since_ns, window.until_ns, len(failing), len(failing) >= limit, group_chains(chains))
+    groups = failure_groups(failing.values(), service, None if kind is None else kind == "propagated")
+    return Failures(window.since_ns, window.until_ns, len(failing), len(failing) >= limit, groups)
