@@ -10,20 +10,27 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
-from alerting.rules import AlertConfig, load_config
+from alerting.conditions import Readers
+from alerting.delivery import Deliverer
+from alerting.evaluator import Evaluator
+from alerting.rules import AlertConfig, load_config, parse_rule
 from collector import health, otlp_codec, otlp_http
-from collector.api import alert_rules, failures, logs, metrics, services, traces
+from collector.api import alert_rules, alerts, failures, logs, metrics, services, traces
 from collector.api.errors import ApiError, api_error, validation_error
 from collector.errors import OtlpError
 from collector.pipeline import TABLES, IngestPipeline
 from collector.rollups import EdgeRollup
 from collector.settings import Settings
+from storage.alert_store import AlertOutbox, AlertRuleStore
 from storage.connection import connect, describe
 from storage.errors import StorageUnavailable
+from storage.log_reader import LogReader
+from storage.metric_reader import MetricReader
 from storage.migrations import is_current as schema_is_current
 from storage.migrations import migrate
 from storage.native import read_schema
 from storage.service_reader import ServiceReader
+from storage.trace_reader import TraceReader
 from storage.writer import BatchWriter
 
 log = logging.getLogger("hopscope.collector")
@@ -74,6 +81,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         writer.start()
         app.state.writer = writer
+        evaluator = deliverer = None
+        if settings.alerts:
+            alert_client = await run_in_threadpool(connect, url)
+            readers = Readers(
+                TraceReader(alert_client),
+                ServiceReader(alert_client),
+                LogReader(alert_client),
+                MetricReader(alert_client),
+            )
+            outbox = AlertOutbox(alert_client)
+            rule_store = AlertRuleStore(alert_client)
+            evaluator = Evaluator(
+                readers,
+                outbox,
+                alert_config,
+                lambda: [parse_rule(b) for b in rule_store.all().values()],
+                settings.dashboard_url,
+                interval=settings.alert_interval_seconds,
+            )
+            deliverer = Deliverer(outbox, evaluator.channels)
+            await run_in_threadpool(evaluator.start)
+            deliverer.start()
+        app.state.evaluator, app.state.deliverer = evaluator, deliverer
         rollup = None
         if settings.rollups:
             rollup = EdgeRollup(ServiceReader(app.state.reader_client), interval=settings.rollup_interval_seconds)
@@ -84,6 +114,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if rollup is not None:
                 await run_in_threadpool(rollup.stop)
+            if evaluator is not None:
+                await run_in_threadpool(evaluator.stop)
+                await run_in_threadpool(deliverer.stop)
             await run_in_threadpool(app.state.pipeline.close)
             await run_in_threadpool(writer.close)
             stats = writer.stats()
@@ -102,6 +135,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.include_router(otlp_http.router)
     app.include_router(health.router)
-    for router in (traces.router, failures.router, services.router, logs.router, metrics.router, alert_rules.router):
+    for router in (
+        traces.router,
+        failures.router,
+        services.router,
+        logs.router,
+        metrics.router,
+        alert_rules.router,
+        alerts.router,
+    ):
         app.include_router(router)
     return app

@@ -18,6 +18,9 @@ flags override the environment; the defaults below apply last.
 - ingest_workers: processes that decode and convert OTLP requests (one per core); 0 converts
   on the collector's own threads.
 - alert_rules_file: a YAML file of alert rules, channels and silences, validated at start-up.
+- alerts, alert_interval_seconds: evaluate alert rules and deliver webhooks in this collector
+  (true, every 30 s); with several collectors, exactly one should.
+- dashboard_url: where notifications link to (http://127.0.0.1:8501).
 - rollups, rollup_interval_seconds: roll up the service map per minute in the background (true,
   every 30 s); with several collectors on one ClickHouse, exactly one should (false elsewhere).
 - migrate_on_start: apply pending schema migrations at start-up (true); turn off where
@@ -51,6 +54,9 @@ class Settings(BaseSettings):
     log_level: str = "info"
     migrate_on_start: bool = True
     alert_rules_file: Path | None = None
+    alerts: bool = True
+    alert_interval_seconds: float = Field(30.0, gt=0)
+    dashboard_url: str = "http://127.0.0.1:8501"
     rollups: bool = True
     rollup_interval_seconds: float = Field(30.0, gt=0)
     ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=64)

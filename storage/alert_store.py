@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 
 from clickhouse_connect.driver.client import Client
 
@@ -41,3 +42,136 @@ class AlertRuleStore:
         self._client.command(
             _WRITE, parameters={"name": name, "version": time.time_ns(), "deleted": int(deleted), "body": body}
         )
+
+
+_STATE_READ = "SELECT argMax(Body, Version) FROM hopscope_alert_state WHERE Id = 0"
+_STATE_WRITE = "INSERT INTO hopscope_alert_state (Id, Version, Body) VALUES (0, {version:UInt64}, {body:String})"
+
+_OUTBOX_COLUMNS = (
+    "Id",
+    "Version",
+    "NotificationId",
+    "Channel",
+    "Rule",
+    "Kind",
+    "Body",
+    "Status",
+    "Attempts",
+    "NextAttemptAt",
+    "CreatedAt",
+    "LastStatus",
+    "LastError",
+)
+_OUTBOX_LATEST = """
+SELECT Id, argMax(NotificationId, Version), argMax(Channel, Version), argMax(Rule, Version), argMax(Kind, Version),
+       argMax(Body, Version), argMax(Status, Version) AS status, argMax(Attempts, Version),
+       toUnixTimestamp64Milli(argMax(NextAttemptAt, Version)) AS next_ms, toUnixTimestamp64Milli(argMax(CreatedAt, Version)),
+       argMax(LastStatus, Version), argMax(LastError, Version)
+FROM hopscope_alert_outbox
+WHERE {where}
+GROUP BY Id
+HAVING {having}
+ORDER BY next_ms
+LIMIT {limit:UInt32}
+"""
+_ATTEMPTS = """
+SELECT Id, Attempt, toUnixTimestamp64Milli(At), HttpStatus, Error, Milliseconds FROM hopscope_alert_attempts
+WHERE Id IN {ids:Array(String)} ORDER BY Id, Attempt
+"""
+
+
+@dataclass
+class OutboxEntry:
+    """One notification to one channel and where its delivery stands."""
+
+    id: str
+    notification_id: str
+    channel: str
+    rule: str
+    kind: str  # firing, repeat, resolved, test
+    body: str
+    status: str  # pending, delivered, failed
+    attempts: int
+    next_attempt_ms: int
+    created_ms: int
+    last_status: int
+    last_error: str
+
+
+class AlertOutbox:
+    """Durable delivery queue. Every change writes a new version of the entry's row."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def load_state(self) -> list[dict]:
+        body = self._client.query(_STATE_READ).result_rows[0][0]
+        return json.loads(body) if body else []
+
+    def save_state(self, alerts: list[dict]) -> None:
+        self._client.command(_STATE_WRITE, parameters={"version": time.time_ns(), "body": json.dumps(alerts)})
+
+    def enqueue(self, entries: list[OutboxEntry]) -> None:
+        if entries:
+            self._write(entries)
+
+    def update(self, entry: OutboxEntry) -> None:
+        self._write([entry])
+
+    def _write(self, entries: list[OutboxEntry]) -> None:
+        version = time.time_ns()
+        rows = [
+            [
+                e.id,
+                version + i,
+                e.notification_id,
+                e.channel,
+                e.rule,
+                e.kind,
+                e.body,
+                e.status,
+                e.attempts,
+                e.next_attempt_ms,
+                e.created_ms,
+                e.last_status,
+                e.last_error,
+            ]
+            for i, e in enumerate(entries)
+        ]
+        self._client.insert("hopscope_alert_outbox", rows, column_names=list(_OUTBOX_COLUMNS))
+
+    def _select(self, having: str, limit: int, where: str = "1", **params) -> list[OutboxEntry]:
+        sql = _OUTBOX_LATEST.replace("{where}", where).replace("{having}", having)
+        rows = self._client.query(sql, parameters={"limit": limit, **params}).result_rows
+        return [OutboxEntry(*row) for row in rows]
+
+    def due(self, now_ms: int, limit: int = 100) -> list[OutboxEntry]:
+        return self._select("status = 'pending' AND next_ms <= {now:Int64}", limit, now=now_ms)
+
+    def get(self, entry_id: str) -> OutboxEntry | None:
+        found = self._select("1", 1, where="Id = {id:String}", id=entry_id)
+        return found[0] if found else None
+
+    def recent(self, limit: int = 200) -> list[OutboxEntry]:
+        entries = self._select("1", 100_000)
+        return sorted(entries, key=lambda e: e.created_ms, reverse=True)[:limit]
+
+    def record_attempt(
+        self, entry_id: str, attempt: int, at_ms: int, http_status: int, error: str, milliseconds: float
+    ) -> None:
+        self._client.insert(
+            "hopscope_alert_attempts",
+            [[entry_id, attempt, at_ms, http_status, error, milliseconds]],
+            column_names=["Id", "Attempt", "At", "HttpStatus", "Error", "Milliseconds"],
+        )
+
+    def attempts(self, entry_ids: list[str]) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {i: [] for i in entry_ids}
+        if entry_ids:
+            for eid, attempt, at_ms, status, error, ms in self._client.query(
+                _ATTEMPTS, parameters={"ids": entry_ids}
+            ).result_rows:
+                out[eid].append(
+                    {"attempt": attempt, "at_ms": at_ms, "http_status": status, "error": error, "milliseconds": ms}
+                )
+        return out
