@@ -106,7 +106,7 @@ def observe(rule: Rule, readers: Readers, now_ns: int) -> list[Observation]:
         ]
     if isinstance(rule, LogCountRule):
         words = tuple(rule.query.split()) if rule.query else ()
-        query = LogQuery(words, SEVERITY_FLOOR[rule.severity] if rule.severity else None, rule.service)
+        query = LogQuery(words, SEVERITY_FLOOR[rule.log_severity] if rule.log_severity else None, rule.service)
         count = readers.logs.count(query, window)
         labels = {"service": rule.service} if rule.service else {}
         return [Observation(labels, float(count), count >= rule.threshold)]

@@ -115,7 +115,7 @@ class LogCountRule(_Rule):
 
     type: Literal["log_count"]
     query: str | None = None
-    severity: Literal["trace", "debug", "info", "warn", "error", "fatal"] | None = None
+    log_severity: Literal["trace", "debug", "info", "warn", "error", "fatal"] | None = None  # this or worse
     service: str | None = None
     threshold: int = Field(ge=1)
 

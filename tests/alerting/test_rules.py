@@ -21,7 +21,7 @@ rules:
   - {name: ledger-db-slow, type: edge_latency, caller: ledger, callee: sqlite, threshold: 250ms}
   - {name: new-problem, type: new_signature, service: checkout, lookback: 7d}
   - {name: ledger-timeouts, type: signature_count, signature: 85ad16c03ae8c9b6, threshold: 20}
-  - {name: declines, type: log_count, query: payment declined, severity: error, threshold: 50}
+  - {name: declines, type: log_count, query: payment declined, log_severity: error, threshold: 50}
   - {name: queue-depth, type: metric_threshold, metric: queue.depth, aggregation: max, op: ">", threshold: 1000,
      attributes: {queue: orders}}
   - {name: shipping-silent, type: no_data, service: shipping, window: 10m}
