@@ -17,6 +17,7 @@ navigation = st.navigation(
         st.Page(PAGES / "traces.py", title="Traces", icon=":material/search:", url_path="traces"),
         st.Page(PAGES / "logs.py", title="Logs", icon=":material/article:", url_path="logs"),
         st.Page(PAGES / "metrics.py", title="Metrics", icon=":material/show_chart:", url_path="metrics"),
+        st.Page(PAGES / "alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
     ]
 )
 st.sidebar.caption("hopscope — follow failures across hops")

@@ -112,3 +112,12 @@ class ApiClient:
 
     def metric(self, name: str, since: str, until: str | None = None, **options: Any) -> dict:
         return self._get(f"/metrics/{name}", since=since, until=until, **options)
+
+    def alerts(self) -> list[dict]:
+        return self._get("/alerts")
+
+    def notifications(self, limit: int = 50) -> list[dict]:
+        return self._get("/alerts/notifications", limit=limit)
+
+    def alert_rules(self) -> list[dict]:
+        return self._get("/alert-rules")

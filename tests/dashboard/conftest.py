@@ -91,6 +91,7 @@ def seed(url: str) -> dict[str, list[str]]:
 
 @pytest.fixture(scope="session")
 def seeded_collector(tmp_path_factory):
-    with CollectorProcess(tmp_path_factory.mktemp("dash") / "data") as collector:
+    env = {"HOPSCOPE_ALERT_INTERVAL_SECONDS": "0.5"}
+    with CollectorProcess(tmp_path_factory.mktemp("dash") / "data", env=env) as collector:
         collector.traces = seed(collector.url)
         yield collector

@@ -117,6 +117,7 @@ def test_trace_deep_link_shows_waterfall_and_logs(platform, browser):
         ("/traces", "traces, newest first"),
         ("/logs", "ledger write failed"),
         ("/metrics", "quantiles per"),
+        ("/alerts", "Recent notifications"),
     ],
 )
 def test_other_pages_render(platform, browser, path, expect):

@@ -138,3 +138,28 @@ def test_a_trace_with_thousands_of_spans_stays_usable(seeded_collector, monkeypa
     assert "5000 spans" in text and "Showing the failure chains and the 2000 slowest spans of 5000" in text
     assert "origin **worker** `INSERT`" in text
     assert took < 30, f"{took:.1f}s to render a 5,000-span trace"
+
+
+def test_alerts_page_shows_firing_alerts_and_rules(seeded_collector, monkeypatch):
+    import time
+
+    import httpx2 as httpx
+
+    app = _run("alerts.py", monkeypatch, seeded_collector.url)
+    assert "Nothing is firing." in _text(app) or "firing" in _text(app)
+    rule = {
+        "name": "dash-frontend-errors",
+        "type": "error_rate",
+        "service": "frontend",
+        "window": "1h",
+        "threshold": 0.1,
+        "severity": "critical",
+    }
+    assert httpx.post(seeded_collector.url + "/api/v1/alert-rules", json=rule).status_code == 201
+    deadline = time.monotonic() + 30
+    while not httpx.get(seeded_collector.url + "/api/v1/alerts").json() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    app = _run("alerts.py", monkeypatch, seeded_collector.url)
+    text = _text(app)
+    assert ":red[●] firing **dash-frontend-errors** (service=frontend) · value 0.5" in text
+    assert "**dash-frontend-errors** · error_rate · critical · window 3600 s · for 0 s · from the api" in text
