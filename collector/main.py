@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 settings.dashboard_url,
                 interval=settings.alert_interval_seconds,
             )
-            deliverer = Deliverer(outbox, evaluator.channels)
+            deliverer = Deliverer(outbox, evaluator.channels, timeout=settings.webhook_timeout_seconds)
             await run_in_threadpool(evaluator.start)
             deliverer.start()
         app.state.evaluator, app.state.deliverer = evaluator, deliverer

@@ -21,6 +21,7 @@ flags override the environment; the defaults below apply last.
 - alerts, alert_interval_seconds: evaluate alert rules and deliver webhooks in this collector
   (true, every 30 s); with several collectors, exactly one should.
 - dashboard_url: where notifications link to (http://127.0.0.1:8501).
+- webhook_timeout_seconds: how long one delivery attempt may take (10 s).
 - rollups, rollup_interval_seconds: roll up the service map per minute in the background (true,
   every 30 s); with several collectors on one ClickHouse, exactly one should (false elsewhere).
 - migrate_on_start: apply pending schema migrations at start-up (true); turn off where
@@ -57,6 +58,7 @@ class Settings(BaseSettings):
     alerts: bool = True
     alert_interval_seconds: float = Field(30.0, gt=0)
     dashboard_url: str = "http://127.0.0.1:8501"
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=120)
     rollups: bool = True
     rollup_interval_seconds: float = Field(30.0, gt=0)
     ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=64)

@@ -22,14 +22,23 @@ PB = {"Content-Type": "application/x-protobuf"}
 
 
 class Receiver:
-    def __init__(self, fail_first: dict[str, int]) -> None:
+    """A webhook receiver on a free (or given) port; refuses the first `fail_first[path]` requests
+    and can hold the first request `delay_first` seconds."""
+
+    def __init__(self, fail_first: dict[str, int], port: int = 0) -> None:
         self.requests: list[tuple[str, dict, bytes]] = []
         self.fail_first = dict(fail_first)
+        self._initial = {p: n for p, n in fail_first.items()}
+        self.delay_first = 0.0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if receiver.delay_first:
+                    delay, receiver.delay_first = receiver.delay_first, 0.0
+                    time.sleep(delay)
+                    return  # the sender gave up waiting: no answer
                 receiver.requests.append((self.path, dict(self.headers), body))
                 failing = receiver.fail_first.get(self.path, 0) > 0
                 if failing:
@@ -41,7 +50,7 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -51,7 +60,7 @@ class Receiver:
         for p, headers, body in self.requests:
             if p != path:
                 continue
-            if refused < self._initial[path]:
+            if refused < self._initial.get(path, 0):
                 refused += 1
                 continue
             ok.append({"headers": headers, "body": body, "json": json.loads(body)})
@@ -77,7 +86,6 @@ def _wait(predicate, timeout: float = 60.0) -> None:
 
 def test_ledger_failure_alerts_on_frontend_naming_the_origin_then_resolves(tmp_path):
     receiver = Receiver({"/generic": 2})
-    receiver._initial = {"/generic": 2, "/slack": 0, "/am": 0}
     rules = tmp_path / "alerts.yaml"
     rules.write_text(f"""
 rules:
