@@ -62,7 +62,7 @@ class Deliverer:
 
     def attempt(self, entry: OutboxEntry) -> OutboxEntry:
         """One delivery attempt; returns the entry's new state (also written to the outbox)."""
-        channel = self._channels.get(entry.channel)
+        channel = self._channels().get(entry.channel)
         now_ms = int(time.time() * 1000)
         attempt = entry.attempts + 1
         status, error = 0, ""

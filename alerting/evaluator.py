@@ -57,11 +57,15 @@ class Evaluator:
         dashboard_url: str,
         interval: float = 30.0,
         repeat_interval: float = 4 * 3600.0,
+        api_channels: Callable[[], list[Channel]] = list,
+        api_silences: Callable[[], list[Silence]] = list,
     ) -> None:
         self._readers = readers
         self._outbox = outbox
         self._config = config or AlertConfig()
         self._api_rules = api_rules
+        self._api_channels = api_channels
+        self._api_silences = api_silences
         self._dashboard_url = dashboard_url
         self._interval = interval
         self.tracker = Tracker(repeat_interval)
@@ -70,7 +74,8 @@ class Evaluator:
 
     @property
     def channels(self) -> dict[str, Channel]:
-        return {c.name: c for c in self._config.channels}
+        """The rule file's channels and the API's (the file wins a name)."""
+        return {**{c.name: c for c in self._api_channels()}, **{c.name: c for c in self._config.channels}}
 
     def start(self) -> None:
         self.tracker.restore(self._outbox.load_state())
@@ -95,7 +100,7 @@ class Evaluator:
     def run_once(self, now_ns: int | None = None) -> list[Notification]:
         now_ns = now_ns or time.time_ns()
         moment = datetime.fromtimestamp(now_ns / 1e9, timezone.utc)
-        silenced = silenced_by(self._config.silences, moment)
+        silenced = silenced_by(list(self._config.silences) + list(self._api_silences()), moment)
         sent: list[Notification] = []
         rules = self.rules()
         for known in {a.rule for a in self.tracker.active()} - {r.name for r in rules}:

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from alerting.conditions import Readers
 from alerting.delivery import Deliverer
 from alerting.evaluator import Evaluator
-from alerting.rules import AlertConfig, load_config, parse_rule
+from alerting.rules import AlertConfig, Channel, Silence, load_config, parse_rule
 from collector import health, otlp_codec, otlp_http
 from collector.api import alert_rules, alerts, failures, logs, metrics, services, traces
 from collector.api.errors import ApiError, api_error, validation_error
@@ -21,7 +21,7 @@ from collector.errors import OtlpError
 from collector.pipeline import TABLES, IngestPipeline
 from collector.rollups import EdgeRollup
 from collector.settings import Settings
-from storage.alert_store import AlertOutbox, AlertRuleStore
+from storage.alert_store import CHANNELS, SILENCES, AlertOutbox, AlertRuleStore
 from storage.connection import connect, describe
 from storage.errors import StorageUnavailable
 from storage.log_reader import LogReader
@@ -92,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             outbox = AlertOutbox(alert_client)
             rule_store = AlertRuleStore(alert_client)
+            channel_store = AlertRuleStore(alert_client, CHANNELS)
+            silence_store = AlertRuleStore(alert_client, SILENCES)
             evaluator = Evaluator(
                 readers,
                 outbox,
@@ -99,8 +101,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 lambda: [parse_rule(b) for b in rule_store.all().values()],
                 settings.dashboard_url,
                 interval=settings.alert_interval_seconds,
+                api_channels=lambda: [Channel.model_validate(b) for b in channel_store.all().values()],
+                api_silences=lambda: [Silence.model_validate(b) for b in silence_store.all().values()],
             )
-            deliverer = Deliverer(outbox, evaluator.channels, timeout=settings.webhook_timeout_seconds)
+            deliverer = Deliverer(outbox, lambda: evaluator.channels, timeout=settings.webhook_timeout_seconds)
             await run_in_threadpool(evaluator.start)
             deliverer.start()
         app.state.evaluator, app.state.deliverer = evaluator, deliverer

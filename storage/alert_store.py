@@ -10,26 +10,34 @@ from clickhouse_connect.driver.client import Client
 
 _CURRENT = """
 SELECT Name, argMax(Body, Version) AS body, argMax(Deleted, Version) AS deleted
-FROM hopscope_alert_rules
+FROM {table}
 GROUP BY Name
 HAVING deleted = 0
 ORDER BY Name
 """
 
 _WRITE = """
-INSERT INTO hopscope_alert_rules (Name, Version, Deleted, Body)
+INSERT INTO {table} (Name, Version, Deleted, Body)
 VALUES ({name:String}, {version:UInt64}, {deleted:UInt8}, {body:String})
 """
 
+# The tables of the objects kept this way (fixed names: never from a request).
+RULES, CHANNELS, SILENCES = "hopscope_alert_rules", "hopscope_alert_channels", "hopscope_alert_silences"
+
 
 class AlertRuleStore:
-    """Rule bodies by name, as JSON-ready dicts. Writes are single rows: rules change rarely."""
+    """JSON bodies by name (alert rules by default; channels and silences with their table), the
+    newest version winning. Writes are single rows: these change rarely."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, table: str = RULES) -> None:
+        if table not in (RULES, CHANNELS, SILENCES):
+            raise ValueError(f"not an alerting table: {table}")
         self._client = client
+        self._table = table
 
     def all(self) -> dict[str, dict]:
-        return {name: json.loads(body) for name, body, _ in self._client.query(_CURRENT).result_rows}
+        rows = self._client.query(_CURRENT.replace("{table}", self._table)).result_rows
+        return {name: json.loads(body) for name, body, _ in rows}
 
     def put(self, name: str, body: dict) -> None:
         self._write(name, json.dumps(body, sort_keys=True), deleted=False)
@@ -40,7 +48,8 @@ class AlertRuleStore:
     def _write(self, name: str, body: str, deleted: bool) -> None:
         # Versions are nanosecond timestamps: the latest write wins, also across collectors.
         self._client.command(
-            _WRITE, parameters={"name": name, "version": time.time_ns(), "deleted": int(deleted), "body": body}
+            _WRITE.replace("{table}", self._table),
+            parameters={"name": name, "version": time.time_ns(), "deleted": int(deleted), "body": body},
         )
 
 
