@@ -121,3 +121,6 @@ class ApiClient:
 
     def alert_rules(self) -> list[dict]:
         return self._get("/alert-rules")
+
+    def silences(self) -> list[dict]:
+        return self._get("/silences")

@@ -1,5 +1,5 @@
-"""Alerts: what fires now (with the failure chains behind it), recent notifications and their
-delivery log, and the rules."""
+"""Alerts: what fires now, recent notifications (with the failure chains behind them) and their
+delivery log, active silences, and the rules."""
 
 from __future__ import annotations
 
@@ -56,6 +56,16 @@ def render() -> None:
                     f"- attempt {attempt['attempt']} at {_ms(attempt['at_ms'])}: {outcome} "
                     f"{attempt['error']} ({attempt['milliseconds']:.0f} ms)"
                 )
+    st.subheader("Silences")
+    silences = [x for x in api.silences() if x["active"]]
+    if not silences:
+        st.info("No active silences.")
+    for silence in silences:
+        what = ", ".join(f"{k}={v}" for k, v in sorted(silence["matchers"].items())) or "all labels"
+        st.markdown(
+            f"- until {silence['ends']}: rule {silence['rule'] or 'any'} · {what} · {silence['comment']} "
+            f"· from the {silence['source']}"
+        )
     st.subheader("Rules")
     rules = api.alert_rules()
     if not rules:

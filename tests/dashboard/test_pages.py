@@ -163,3 +163,4 @@ def test_alerts_page_shows_firing_alerts_and_rules(seeded_collector, monkeypatch
     text = _text(app)
     assert ":red[●] firing **dash-frontend-errors** (service=frontend) · value 0.5" in text
     assert "**dash-frontend-errors** · error_rate · critical · window 3600 s · for 0 s · from the api" in text
+    assert "No active silences." in text
