@@ -18,13 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-import httpx2 as httpx
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import free_port  # noqa: E402
+from tests.support import free_port, wait_http_ok  # noqa: E402
 
 
 def main() -> None:
@@ -53,13 +52,7 @@ def main() -> None:
     )
     url = f"http://127.0.0.1:{dash_port}/failures"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{dash_port}/_stcore/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        wait_http_ok(f"http://127.0.0.1:{dash_port}/_stcore/health", timeout=180, process=up)
         times = []
         with sync_playwright() as pw:
             browser = pw.chromium.launch(

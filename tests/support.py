@@ -42,6 +42,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_http_ok(url: str, timeout: float = 120.0, process: subprocess.Popen | None = None) -> None:
+    """Wait until `url` answers 200 (failing early if `process` exits)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the process exited with {process.returncode} before {url} answered")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {timeout:.0f}s")
+
+
 def query_data_dir(data_dir: Path, sql: str) -> list[dict]:
     """Run one query against the embedded ClickHouse under `data_dir` (collector stopped)."""
     path = str((Path(data_dir) / "clickhouse").resolve())

@@ -7,15 +7,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx2 as httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.dashboard.conftest import seed
-from tests.support import free_port
+from tests.support import free_port, wait_http_ok
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
@@ -45,15 +43,10 @@ def platform(tmp_path_factory):
         stderr=subprocess.STDOUT,
     )
     collector, dashboard = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{dash_port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert up.poll() is None, (tmp / "up.log").read_text()
-        try:
-            if httpx.get(dashboard + "/_stcore/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
+    try:
+        wait_http_ok(dashboard + "/_stcore/health", process=up)
+    except AssertionError:
+        raise AssertionError((tmp / "up.log").read_text()) from None
     traces = seed(collector)
     try:
         yield {"dashboard": dashboard, "traces": traces}
