@@ -11,6 +11,8 @@ from typing import Any, TypedDict
 
 import httpx
 
+DEFAULT_API_URL = "http://127.0.0.1:4318"
+
 
 class ApiUnavailable(Exception):
     """The collector did not answer (down, wrong URL, timeout)."""
@@ -70,7 +72,7 @@ class ApiClient:
     @classmethod
     def from_env(cls) -> ApiClient:
         """HOPSCOPE_API_URL (default http://127.0.0.1:4318) and HOPSCOPE_API_TOKEN."""
-        return cls(os.environ.get("HOPSCOPE_API_URL", "http://127.0.0.1:4318"), os.environ.get("HOPSCOPE_API_TOKEN"))
+        return cls(os.environ.get("HOPSCOPE_API_URL", DEFAULT_API_URL), os.environ.get("HOPSCOPE_API_TOKEN"))
 
     def _get(self, path: str, **params: Any) -> Any:
         query = {k: v for k, v in params.items() if v not in (None, "", [])}

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import streamlit as st
 
-from dashboard.client import ApiClient, ApiRejected, ApiUnavailable
+from dashboard.client import DEFAULT_API_URL, ApiClient, ApiRejected, ApiUnavailable
 
 RANGES = {
     "Last 15 minutes": "15m",
@@ -29,8 +29,8 @@ def _client(url: str, token: str | None) -> ApiClient:
 
 def client() -> ApiClient:
     """The API client for HOPSCOPE_API_URL / HOPSCOPE_API_TOKEN, shared by every session."""
-    configured = ApiClient.from_env()
-    return _client(configured.base_url, os.environ.get("HOPSCOPE_API_TOKEN"))
+    url = os.environ.get("HOPSCOPE_API_URL", DEFAULT_API_URL).rstrip("/")
+    return _client(url, os.environ.get("HOPSCOPE_API_TOKEN"))
 
 
 def time_range() -> tuple[str, str | None, str]:

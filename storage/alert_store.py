@@ -74,13 +74,13 @@ _OUTBOX_COLUMNS = (
 _OUTBOX_LATEST = """
 SELECT Id, argMax(NotificationId, Version), argMax(Channel, Version), argMax(Rule, Version), argMax(Kind, Version),
        argMax(Body, Version), argMax(Status, Version) AS status, argMax(Attempts, Version),
-       toUnixTimestamp64Milli(argMax(NextAttemptAt, Version)) AS next_ms, toUnixTimestamp64Milli(argMax(CreatedAt, Version)),
+       toUnixTimestamp64Milli(argMax(NextAttemptAt, Version)) AS next_ms, toUnixTimestamp64Milli(argMax(CreatedAt, Version)) AS created_ms,
        argMax(LastStatus, Version), argMax(LastError, Version)
 FROM hopscope_alert_outbox
 WHERE {where}
 GROUP BY Id
 HAVING {having}
-ORDER BY next_ms
+ORDER BY {order}
 LIMIT {limit:UInt32}
 """
 _ATTEMPTS = """
@@ -149,8 +149,8 @@ class AlertOutbox:
         ]
         self._client.insert("hopscope_alert_outbox", rows, column_names=list(_OUTBOX_COLUMNS))
 
-    def _select(self, having: str, limit: int, where: str = "1", **params) -> list[OutboxEntry]:
-        sql = _OUTBOX_LATEST.replace("{where}", where).replace("{having}", having)
+    def _select(self, having: str, limit: int, where: str = "1", order: str = "next_ms", **params) -> list[OutboxEntry]:
+        sql = _OUTBOX_LATEST.replace("{where}", where).replace("{having}", having).replace("{order}", order)
         rows = self._client.query(sql, parameters={"limit": limit, **params}).result_rows
         return [OutboxEntry(*row) for row in rows]
 
@@ -162,8 +162,8 @@ class AlertOutbox:
         return found[0] if found else None
 
     def recent(self, limit: int = 200) -> list[OutboxEntry]:
-        entries = self._select("1", 100_000)
-        return sorted(entries, key=lambda e: e.created_ms, reverse=True)[:limit]
+        """The newest entries first."""
+        return self._select("1", limit, order="created_ms DESC")
 
     def record_attempt(
         self, entry_id: str, attempt: int, at_ms: int, http_status: int, error: str, milliseconds: float
