@@ -24,12 +24,11 @@ from alerting.rules import (
 from alerting.state import Observation
 from analysis.grouping import failure_groups
 from analysis.histograms import quantile as histogram_quantile
-from analysis.types import FailureGroup
+from core.types import FailureGroup, TimeRange
 from storage.log_reader import SEVERITY_FLOOR, LogQuery, LogReader
 from storage.metric_reader import MetricReader
 from storage.service_reader import ServiceReader
 from storage.trace_reader import TraceReader
-from storage.types import TimeRange
 
 MAX_TRACES = 5_000
 _QUANTILE_FIELD = {0.5: "p50_ns", 0.95: "p95_ns", 0.99: "p99_ns"}

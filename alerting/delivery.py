@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 
 import httpx
 
-from alerting.notifications import signature
-from alerting.rules import Channel
-from storage.alert_store import AlertOutbox, OutboxEntry
+from alerting.channels import ChannelRegistry
+from alerting.notifications import headers
+from core.periodic import PeriodicThread
+from storage.alert_outbox import AlertOutbox, OutboxEntry
 
 log = logging.getLogger("hopscope.alerting")
 
@@ -25,10 +25,13 @@ def backoff_seconds(attempts: int) -> float:
 
 
 class Deliverer:
+    """Delivers due outbox entries every `interval` seconds on a background thread (`start()`), or
+    one entry now (`attempt()`)."""
+
     def __init__(
         self,
         outbox: AlertOutbox,
-        channels: dict[str, Channel],
+        channels: ChannelRegistry,
         timeout: float = 10.0,
         give_up_after: float = 86_400.0,
         interval: float = 1.0,
@@ -37,32 +40,24 @@ class Deliverer:
         self._channels = channels
         self._timeout = timeout
         self._give_up_ms = int(give_up_after * 1000)
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="hopscope-delivery", daemon=True)
         self._http = httpx.Client(timeout=timeout)
+        self._thread = PeriodicThread("hopscope-delivery", self._pass, interval)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self, timeout: float = 15.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+        self._thread.stop(timeout)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                for entry in self._outbox.due(int(time.time() * 1000)):
-                    if self._stop.is_set():
-                        break
-                    self.attempt(entry)
-            except Exception as exc:  # storage hiccup: try again at the next tick
-                log.warning("delivery pass failed: %s", exc)
-            self._stop.wait(self._interval)
+    def _pass(self) -> None:
+        for entry in self._outbox.due(int(time.time() * 1000)):
+            if self._thread.stopping:
+                break
+            self.attempt(entry)
 
     def attempt(self, entry: OutboxEntry) -> OutboxEntry:
         """One delivery attempt; returns the entry's new state (also written to the outbox)."""
-        channel = self._channels().get(entry.channel)
+        channel = self._channels.get(entry.channel)
         now_ms = int(time.time() * 1000)
         attempt = entry.attempts + 1
         status, error = 0, ""
@@ -72,17 +67,10 @@ class Deliverer:
         else:
             body = entry.body.encode("utf-8")
             timestamp = int(time.time())
-            headers = {
-                "Content-Type": "application/json",
-                "User-Agent": "hopscope-alerting",
-                "X-Hopscope-Idempotency-Key": entry.notification_id,
-                "X-Hopscope-Timestamp": str(timestamp),
-                **channel.headers,
-            }
-            if channel.secret is not None:
-                headers["X-Hopscope-Signature"] = signature(channel.secret.get_secret_value(), timestamp, body)
+            secret = channel.secret.get_secret_value() if channel.secret is not None else None
+            sent = headers(entry.notification_id, body, secret, timestamp, channel.headers)
             try:
-                response = self._http.post(str(channel.url), content=body, headers=headers)
+                response = self._http.post(str(channel.url), content=body, headers=sent)
                 status = response.status_code
                 if status >= 300:
                     error = f"HTTP {status}: {response.text[:200]}"

@@ -8,17 +8,19 @@ Run it in one collector only (HOPSCOPE_ALERTS=false on the others).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from alerting.channels import ChannelRegistry
 from alerting.conditions import Readers, failure_groups_for, observe, window_of
 from alerting.notifications import ChainSummary, Notification, render
-from alerting.rules import AlertConfig, Channel, Rule, Silence
+from alerting.rules import Channel, Rule, Silence
 from alerting.state import Tracker, Transition
-from storage.alert_store import AlertOutbox, OutboxEntry
+from core.periodic import PeriodicThread
+from storage.alert_outbox import AlertOutbox, OutboxEntry
+from storage.alert_state import AlertStateStore
 
 log = logging.getLogger("hopscope.alerting")
 CHAINS = 3  # failure signatures attached to each notification
@@ -48,61 +50,51 @@ def _summary(rule: Rule, transition: Transition) -> str:
 
 
 class Evaluator:
+    """Evaluates `rules()` against the readers; `start()` runs a pass every `interval` seconds on a
+    background thread, `run_once()` runs one now (tests, with an explicit `now_ns`)."""
+
     def __init__(
         self,
         readers: Readers,
         outbox: AlertOutbox,
-        config: AlertConfig | None,
-        api_rules: Callable[[], list[Rule]],
+        state: AlertStateStore,
+        rules: Callable[[], list[Rule]],
+        channels: ChannelRegistry,
+        silences: Callable[[], list[Silence]],
         dashboard_url: str,
         interval: float = 30.0,
         repeat_interval: float = 4 * 3600.0,
-        api_channels: Callable[[], list[Channel]] = list,
-        api_silences: Callable[[], list[Silence]] = list,
     ) -> None:
         self._readers = readers
         self._outbox = outbox
-        self._config = config or AlertConfig()
-        self._api_rules = api_rules
-        self._api_channels = api_channels
-        self._api_silences = api_silences
+        self._state = state
+        self._rules = rules
+        self._channels = channels
+        self._silences = silences
         self._dashboard_url = dashboard_url
-        self._interval = interval
         self.tracker = Tracker(repeat_interval)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="hopscope-alerts", daemon=True)
+        self._thread = PeriodicThread("hopscope-alerts", self._pass, interval)
 
-    @property
-    def channels(self) -> dict[str, Channel]:
-        """The rule file's channels and the API's (the file wins a name)."""
-        return {**{c.name: c for c in self._api_channels()}, **{c.name: c for c in self._config.channels}}
+    def restore(self) -> None:
+        """Continue from the state the last pass saved (this or a previous collector's)."""
+        self.tracker.restore(self._state.load())
 
     def start(self) -> None:
-        self.tracker.restore(self._outbox.load_state())
+        self.restore()
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+        self._thread.stop(timeout)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception as exc:  # storage hiccup: the next pass tries again
-                log.warning("alert evaluation failed: %s", exc)
-            self._stop.wait(self._interval)
-
-    def rules(self) -> list[Rule]:
-        names = {r.name for r in self._config.rules}
-        return list(self._config.rules) + [r for r in self._api_rules() if r.name not in names]
+    def _pass(self) -> None:
+        self.run_once()
 
     def run_once(self, now_ns: int | None = None) -> list[Notification]:
         now_ns = now_ns or time.time_ns()
         moment = datetime.fromtimestamp(now_ns / 1e9, timezone.utc)
-        silenced = silenced_by(list(self._config.silences) + list(self._api_silences()), moment)
+        silenced = silenced_by(self._silences(), moment)
         sent: list[Notification] = []
-        rules = self.rules()
+        rules = self._rules()
         for known in {a.rule for a in self.tracker.active()} - {r.name for r in rules}:
             self.tracker.forget_rule(known)
         for rule in rules:
@@ -115,7 +107,7 @@ class Evaluator:
                 notification = self._notification(rule, transition, now_ns)
                 self._enqueue(rule, notification, transition.kind)
                 sent.append(notification)
-        self._outbox.save_state(self.tracker.snapshot())
+        self._state.save(self.tracker.snapshot())
         return sent
 
     def _chains(self, rule: Rule, labels: dict[str, str], now_ns: int) -> list[ChainSummary]:
@@ -156,34 +148,35 @@ class Evaluator:
             chains=[] if resolved else self._chains(rule, alert.labels, now_ns),
         )
 
+    def _entry(self, notification: Notification, channel: Channel, rule: str, kind: str) -> OutboxEntry:
+        now_ms = int(time.time() * 1000)
+        body = render(notification, channel.format, self._dashboard_url, channel.name).decode("utf-8")
+        return OutboxEntry(
+            id=f"{notification.id}:{channel.name}",
+            notification_id=notification.id,
+            channel=channel.name,
+            rule=rule,
+            kind=kind,
+            body=body,
+            status="pending",
+            attempts=0,
+            next_attempt_ms=now_ms,
+            created_ms=now_ms,
+            last_status=0,
+            last_error="",
+        )
+
     def _enqueue(self, rule: Rule, notification: Notification, kind: str) -> None:
         labels = {**notification.labels, "severity": notification.severity, "alertname": rule.name}
-        now_ms = int(time.time() * 1000)
-        entries = []
-        for channel in self.channels.values():
-            if _matches(channel.match, labels):
-                body = render(notification, channel.format, self._dashboard_url, channel.name).decode("utf-8")
-                entries.append(
-                    OutboxEntry(
-                        f"{notification.id}:{channel.name}",
-                        notification.id,
-                        channel.name,
-                        rule.name,
-                        kind,
-                        body,
-                        "pending",
-                        0,
-                        now_ms,
-                        now_ms,
-                        0,
-                        "",
-                    )
-                )
+        entries = [
+            self._entry(notification, channel, rule.name, kind)
+            for channel in self._channels.all().values()
+            if _matches(channel.match, labels)
+        ]
         self._outbox.enqueue(entries)
 
     def test_notification(self, channel: Channel) -> OutboxEntry:
         """A notification to one channel that no rule caused, to check the receiver."""
-        now = datetime.now(timezone.utc)
         notification = Notification(
             id=f"test-{uuid.uuid4().hex[:12]}",
             fingerprint="test",
@@ -194,23 +187,8 @@ class Evaluator:
             labels={"test": "true"},
             value=None,
             threshold=None,
-            starts_at=now,
+            starts_at=datetime.now(timezone.utc),
         )
-        now_ms = int(time.time() * 1000)
-        body = render(notification, channel.format, self._dashboard_url, channel.name).decode("utf-8")
-        entry = OutboxEntry(
-            f"{notification.id}:{channel.name}",
-            notification.id,
-            channel.name,
-            "hopscope-test",
-            "test",
-            body,
-            "pending",
-            0,
-            now_ms,
-            now_ms,
-            0,
-            "",
-        )
+        entry = self._entry(notification, channel, "hopscope-test", "test")
         self._outbox.enqueue([entry])
         return entry

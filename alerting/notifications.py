@@ -133,12 +133,17 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def headers(n: Notification, body: bytes, secret: str | None, timestamp: int) -> dict[str, str]:
+def headers(
+    idempotency_key: str, body: bytes, secret: str | None, timestamp: int, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The headers of one delivery: content type, idempotency key (the notification's id, the same
+    on every attempt), timestamp, the channel's own `extra` headers, and the signature."""
     out = {
         "Content-Type": "application/json",
         "User-Agent": "hopscope-alerting",
-        "X-Hopscope-Idempotency-Key": n.id,
+        "X-Hopscope-Idempotency-Key": idempotency_key,
         "X-Hopscope-Timestamp": str(timestamp),
+        **(extra or {}),
     }
     if secret:
         out["X-Hopscope-Signature"] = signature(secret, timestamp, body)

@@ -7,8 +7,8 @@ or as seconds.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
@@ -24,8 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$")
-_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+from core.durations import parse_duration_ns
 
 
 def _duration(value: Any) -> float:
@@ -33,10 +32,7 @@ def _duration(value: Any) -> float:
         raise ValueError("a duration such as 30s, 5m, 2h or 7d")
     if isinstance(value, (int, float)):
         return float(value)
-    match = _DURATION.match(str(value).strip())
-    if not match:
-        raise ValueError(f"{value!r} is not a duration such as 30s, 5m, 2h or 7d")
-    return float(match.group(1)) * _SECONDS[match.group(2)]
+    return parse_duration_ns(str(value)) / 1e9
 
 
 Duration = Annotated[float, BeforeValidator(_duration), Field(ge=0)]
@@ -70,7 +66,7 @@ class LatencyRule(_Rule):
     type: Literal["latency"]
     service: str
     operation: str | None = None
-    quantile: Literal[0.5, 0.95, 0.99] = 0.95
+    quantile: Literal[0.5, 0.95, 0.99] = 0.95  # type: ignore[valid-type]  # floats: valid for pydantic
     threshold: Duration = Field(gt=0)
 
 
@@ -89,7 +85,7 @@ class EdgeLatencyRule(_Rule):
     type: Literal["edge_latency"]
     caller: str
     callee: str
-    quantile: Literal[0.5, 0.95] = 0.95
+    quantile: Literal[0.5, 0.95] = 0.95  # type: ignore[valid-type]  # floats: valid for pydantic
     threshold: Duration = Field(gt=0)
 
 
@@ -282,3 +278,10 @@ def parse_rule(body: Any) -> Rule:
         return RULE.validate_python(body)
     except ValidationError as exc:
         raise ConfigError(problems_of(exc)) from None
+
+
+def load_config_file(path: str | Path | None) -> AlertConfig | None:
+    """The rule file at `path`, validated (None when there is none); ConfigError or OSError."""
+    if path is None:
+        return None
+    return load_config(Path(path).read_text(encoding="utf-8"), source=str(path))

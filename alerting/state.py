@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
+TransitionKind = Literal["firing", "repeat", "resolved"]
+
 
 @dataclass(frozen=True)
 class Observation:
@@ -43,7 +45,7 @@ class Alert:
 
 @dataclass(frozen=True)
 class Transition:
-    kind: Literal["firing", "repeat", "resolved"]
+    kind: TransitionKind
     alert: Alert
     at: float
 
@@ -87,7 +89,7 @@ class Tracker:
                     out.append(Transition("firing", alert, now))
             elif alert.state == "firing" and not quiet:
                 if alert.last_notified is None or now - alert.last_notified >= self.repeat_interval:
-                    kind = "firing" if alert.last_notified is None else "repeat"  # unsilenced: tell now
+                    kind: TransitionKind = "firing" if alert.last_notified is None else "repeat"  # unsilenced: tell now
                     alert = replace(alert, last_notified=now)
                     out.append(Transition(kind, alert, now))
             self._alerts[fp] = alert

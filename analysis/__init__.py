@@ -1,2 +1,2 @@
 """Failure analysis: where each failure in a trace started, how it travelled, and which failures
-are the same problem. Pure Python over `analysis.types.Span`; no storage, no I/O."""
+are the same problem. Pure Python over `core.types.Span`; no storage, no I/O."""

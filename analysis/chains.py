@@ -22,20 +22,18 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from analysis.signature import normalize_message, signature
-from analysis.types import FailureChain, Hop, Origin, Span
+from core.types import FailureChain, Hop, Origin, Span
 
 _HTTP_STATUS_KEYS = ("http.response.status_code", "http.status_code")
 _PEER_KEYS = ("db.system", "messaging.destination.name", "peer.service", "server.address", "net.peer.name")
 
 
 def http_status(span: Span) -> int | None:
+    """The larger of the current and the older semantic conventions' status (as migration 007)."""
     if span.http_status is not None:
         return span.http_status or None
-    for key in _HTTP_STATUS_KEYS:
-        value = span.attributes.get(key)
-        if value and value.isdigit():
-            return int(value)
-    return None
+    codes = [int(v) for v in (span.attributes.get(k, "") for k in _HTTP_STATUS_KEYS) if v.isdigit() and len(v) <= 5]
+    return max(codes, default=0) or None
 
 
 def _exception(span: Span) -> dict[str, str] | None:
@@ -57,8 +55,9 @@ def is_failed(span: Span) -> bool:
     return _exception(span) is not None
 
 
-def _peer(span: Span) -> str | None:
-    """What a client or producer span was calling (the same order as storage.service_reader)."""
+def peer(span: Span) -> str | None:
+    """What a client or producer span was calling ("unknown" when it does not say); None for other
+    kinds. Migration 004's HopscopePeer states the same rule (tests/storage/test_derived_columns.py)."""
     if span.kind not in ("Client", "Producer"):
         return None
     if span.peer is not None:
@@ -69,16 +68,17 @@ def _peer(span: Span) -> str | None:
     for key in ("url.full", "http.url"):
         if span.attributes.get(key):
             return urlsplit(span.attributes[key]).netloc or None
-    return None
+    return "unknown"
 
 
 def _origin(span: Span) -> Origin:
     exception = _exception(span)
     status = http_status(span)
     if exception and exception.get("exception.type"):
-        error_type: str | None = exception["exception.type"]
-        message = exception.get("exception.message", "") or span.status_message or error_type
-        normalized = error_type
+        exception_type = exception["exception.type"]
+        error_type: str | None = exception_type
+        message = exception.get("exception.message", "") or span.status_message or exception_type
+        normalized = exception_type
     elif span.status_message:
         error_type, message = None, span.status_message
         normalized = normalize_message(message)
@@ -86,7 +86,7 @@ def _origin(span: Span) -> Origin:
         error_type = message = normalized = f"HTTP {status}"
     else:
         error_type, message, normalized = None, "Error", "Error"
-    return Origin(span.span_id, span.service, span.name, span.kind, _peer(span), error_type, message, normalized)
+    return Origin(span.span_id, span.service, span.name, span.kind, peer(span), error_type, message, normalized)
 
 
 def _dedupe(spans: Iterable[Span]) -> dict[str, Span]:

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from analysis.chains import failure_chains
-from analysis.types import EntryPoint, FailureChain, FailureGroup, Span
+from core.types import EntryPoint, FailureChain, FailureGroup, Span
 
 EXAMPLES = 5
 

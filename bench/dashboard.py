@@ -23,7 +23,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import free_port, wait_http_ok  # noqa: E402
+from hopscope_cli.processes import free_port, wait_http_ok  # noqa: E402
 
 
 def main() -> None:
@@ -36,7 +36,7 @@ def main() -> None:
         [
             sys.executable,
             "-m",
-            "collector.cli",
+            "hopscope_cli",
             "up",
             "--port",
             str(port),

@@ -25,11 +25,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+sys.path.insert(0, str(ROOT))
 
-from otlp_load import make_request  # noqa: E402
-
-from tests.support import CollectorProcess, query_data_dir  # noqa: E402
+from bench.otlp_load import make_request  # noqa: E402
+from hopscope_cli.collector_process import CollectorProcess  # noqa: E402
+from hopscope_cli.processes import query_data_dir  # noqa: E402
 
 
 def _payloads(count: int, spans: int) -> list[bytes]:
@@ -37,7 +37,7 @@ def _payloads(count: int, spans: int) -> list[bytes]:
 
 
 def _sender(url: str, duration: float, senders: int, payloads: list[bytes], spans: int, out) -> None:
-    import httpx2 as httpx
+    import httpx
 
     stop_at = time.monotonic() + duration
     acked, refused, errors = [0] * senders, [0] * senders, [0] * senders
@@ -149,8 +149,9 @@ def main() -> None:
         sender.start()
         result = queue.get()
         sender.join()
+        assert collector.proc is not None
         rss = _peak_rss_mib(collector.proc.pid)
-        worker_rss = sum(_peak_rss_mib(child) for child in _children(collector.proc.pid))
+        worker_rss = sum((_peak_rss_mib(child) for child in _children(collector.proc.pid)), 0.0)
         code = collector.stop()
         stored = query_data_dir(Path(tmp) / "data", "SELECT count() AS n FROM otel_traces")[0]["n"]
         collector_rate = stored / result["elapsed"]

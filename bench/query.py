@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import CollectorProcess  # noqa: E402
+from hopscope_cli.collector_process import CollectorProcess  # noqa: E402
 
 # Trace t has spans d = 0..9: even d are servers, odd d clients calling the next server. Its
 # services hop across 50; every 100th trace fails at its leaf; path and error repeat every 42 failing traces.
@@ -97,11 +97,10 @@ def _load(data_dir: str, spans: int, out) -> None:
     client.command("OPTIMIZE TABLE otel_traces FINAL")
     loaded = time.monotonic() - started
     # A collector running all day would have rolled the service map up minute by minute.
-    from collector.rollups import EdgeRollup
-    from storage.service_reader import ServiceReader
+    from storage.service_edges import EdgeRollup
 
     started = time.monotonic()
-    minutes = EdgeRollup(ServiceReader(client)).run_once()
+    minutes = EdgeRollup(client).run_once()
     rollup_seconds = time.monotonic() - started
     counts = client.query("SELECT (SELECT count() FROM otel_traces), (SELECT count() FROM otel_logs)").result_rows[0]
     sample = client.query(
@@ -136,7 +135,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--keep", type=Path, help="load into this directory (reused when it holds data) and keep it")
     args = parser.parse_args()
-    import httpx2 as httpx
+    import httpx
 
     with tempfile.TemporaryDirectory(prefix="hopscope-query-") as tmp:
         data = args.keep or Path(tmp) / "data"

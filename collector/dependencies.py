@@ -1,18 +1,20 @@
-"""Shared FastAPI dependencies: the collaborators `create_app` put on `app.state`.
-Tests replace them with `app.dependency_overrides`."""
+"""Shared FastAPI dependencies: the collaborators `create_app` opened, for the routers.
+Routers take these and nothing from `app.state`; tests replace them with `app.dependency_overrides`."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from clickhouse_connect.driver.client import Client
 from fastapi import Depends, Request
 
+from alerting.service import AlertingService
+from collector.api.errors import ApiError
 from collector.pipeline import IngestPipeline
 from collector.settings import Settings
 from storage.log_reader import LogReader
 from storage.metric_reader import MetricReader
 from storage.service_reader import ServiceReader
+from storage.store import Store
 from storage.trace_reader import TraceReader
 from storage.writer import BatchWriter
 
@@ -21,40 +23,52 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_writer(request: Request) -> BatchWriter:
-    return request.app.state.writer
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def get_writer(store: Annotated[Store, Depends(get_store)]) -> BatchWriter:
+    return store.writer
 
 
 def get_pipeline(request: Request) -> IngestPipeline:
     return request.app.state.pipeline
 
 
-def get_trace_reader(request: Request) -> TraceReader:
-    return TraceReader(request.app.state.reader_client)
+def get_trace_reader(store: Annotated[Store, Depends(get_store)]) -> TraceReader:
+    return store.traces
 
 
-def get_log_reader(request: Request) -> LogReader:
-    # Its own engine session, so a trace's logs are read while its spans are.
-    return LogReader(request.app.state.log_client)
+def get_log_reader(store: Annotated[Store, Depends(get_store)]) -> LogReader:
+    return store.logs
 
 
-def get_metric_reader(request: Request) -> MetricReader:
-    return MetricReader(request.app.state.reader_client)
+def get_metric_reader(store: Annotated[Store, Depends(get_store)]) -> MetricReader:
+    return store.metrics
 
 
-def get_service_reader(request: Request) -> ServiceReader:
-    return ServiceReader(request.app.state.reader_client)
+def get_service_reader(store: Annotated[Store, Depends(get_store)]) -> ServiceReader:
+    return store.services
 
 
-def get_reader_client(request: Request) -> Client:
-    return request.app.state.reader_client
+def get_alerting(request: Request) -> AlertingService:
+    return request.app.state.alerting
+
+
+def get_running_alerting(alerting: Annotated[AlertingService, Depends(get_alerting)]) -> AlertingService:
+    """Alerting, for what only a collector that evaluates alerts can answer (409 otherwise)."""
+    if not alerting.running:
+        raise ApiError(409, "alerting is off", "this collector does not evaluate alerts (HOPSCOPE_ALERTS=false)")
+    return alerting
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
 WriterDep = Annotated[BatchWriter, Depends(get_writer)]
-ReaderClientDep = Annotated[Client, Depends(get_reader_client)]
 PipelineDep = Annotated[IngestPipeline, Depends(get_pipeline)]
 TraceReaderDep = Annotated[TraceReader, Depends(get_trace_reader)]
 LogReaderDep = Annotated[LogReader, Depends(get_log_reader)]
 ServiceReaderDep = Annotated[ServiceReader, Depends(get_service_reader)]
 MetricReaderDep = Annotated[MetricReader, Depends(get_metric_reader)]
+AlertingDep = Annotated[AlertingService, Depends(get_alerting)]
+RunningAlertingDep = Annotated[AlertingService, Depends(get_running_alerting)]

@@ -6,8 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from collector.dependencies import ReaderClientDep
-from storage.migrations import is_current
+from collector.dependencies import StoreDep
 
 router = APIRouter(tags=["health"])
 
@@ -18,9 +17,9 @@ async def healthz() -> dict:
 
 
 @router.get("/readyz", summary="Storage is reachable and its schema is current")
-async def readyz(client: ReaderClientDep) -> JSONResponse:
+async def readyz(store: StoreDep) -> JSONResponse:
     try:
-        current = await run_in_threadpool(is_current, client)
+        current = await run_in_threadpool(store.is_current)
     except Exception as exc:  # any failure to ask the storage means "not ready"
         return JSONResponse({"status": "unavailable", "detail": f"storage unreachable: {exc}"}, status_code=503)
     if not current:

@@ -1,39 +1,53 @@
-"""The collector application: `create_app()` wires settings, storage and routers, nothing else."""
+"""The collector application: `create_app()` wires settings, storage, alerting and routers.
+
+Storage is opened (and migrated, unless disabled) when the app starts; on shutdown every row
+already accepted is written before the app stops.
+"""
 
 from __future__ import annotations
 
-import logging
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from alerting.conditions import Readers
-from alerting.delivery import Deliverer
-from alerting.evaluator import Evaluator
-from alerting.rules import AlertConfig, Channel, Silence, load_config, parse_rule
+from alerting.rules import AlertConfig, load_config_file
+from alerting.service import AlertingService
 from collector import health, otlp_codec, otlp_http
-from collector.api import alert_rules, alerts, failures, logs, metrics, services, traces
+from collector.api import (
+    alert_channels,
+    alert_rules,
+    alerts,
+    failures,
+    logs,
+    metrics,
+    notifications,
+    services,
+    silences,
+    traces,
+)
 from collector.api.errors import ApiError, api_error, validation_error
 from collector.errors import OtlpError
-from collector.pipeline import TABLES, IngestPipeline
-from collector.rollups import EdgeRollup
+from collector.pipeline import IngestPipeline
 from collector.settings import Settings
-from storage.alert_store import CHANNELS, SILENCES, AlertOutbox, AlertRuleStore
-from storage.connection import connect, describe
-from storage.errors import StorageUnavailable
-from storage.log_reader import LogReader
-from storage.metric_reader import MetricReader
-from storage.migrations import is_current as schema_is_current
-from storage.migrations import migrate
-from storage.native import read_schema
-from storage.service_reader import ServiceReader
-from storage.trace_reader import TraceReader
-from storage.writer import BatchWriter
+from storage.store import Store, StoreOptions, open_store
 
-log = logging.getLogger("hopscope.collector")
+_ROUTERS = (
+    otlp_http.router,
+    health.router,
+    traces.router,
+    failures.router,
+    services.router,
+    logs.router,
+    metrics.router,
+    alert_rules.router,
+    alerts.router,
+    notifications.router,
+    alert_channels.router,
+    silences.router,
+)
 
 
 async def _otlp_error(request: Request, exc: OtlpError) -> Response:
@@ -45,86 +59,55 @@ async def _otlp_error(request: Request, exc: OtlpError) -> Response:
     return Response(otlp_codec.status_body(exc, fmt), status_code=exc.status, media_type=fmt, headers=headers)
 
 
-def load_alert_config(path) -> AlertConfig | None:
-    """The rule file, validated; ConfigError (with file:line:field problems) when it is invalid."""
-    if path is None:
-        return None
-    return load_config(Path(path).read_text(encoding="utf-8"), source=str(path))
+def _store_options(settings: Settings) -> StoreOptions:
+    return StoreOptions(
+        url=settings.storage_url,
+        retention_days=settings.retention_days,
+        migrate_on_start=settings.migrate_on_start,
+        flush_interval=settings.flush_interval_seconds,
+        batch_max_rows=settings.batch_max_rows,
+        queue_max_rows=settings.queue_max_rows,
+    )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the collector. Storage is opened (and migrated, unless disabled) when the app starts;
-    on shutdown every row already accepted is written before the app stops."""
+def _alerting(store: Store, settings: Settings, config: AlertConfig | None) -> AlertingService:
+    readers = Readers(store.traces, store.services, store.logs, store.metrics)
+    return AlertingService(
+        store.alerting,
+        readers,
+        config,
+        dashboard_url=settings.dashboard_url,
+        interval=settings.alert_interval_seconds,
+        webhook_timeout=settings.webhook_timeout_seconds,
+    )
+
+
+def create_app(settings: Settings | None = None, alert_config: AlertConfig | None = None) -> FastAPI:
+    """Build the collector. `alert_config` is the rule file already loaded (by the command line);
+    without it the file named in the settings is loaded here, and a bad one stops start-up."""
     settings = settings or Settings()
-    alert_config = load_alert_config(settings.alert_rules_file)  # a bad rule file stops start-up here
+    if alert_config is None:
+        alert_config = load_config_file(settings.alert_rules_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        url = settings.storage_url
-        writer_client = await run_in_threadpool(connect, url)
-        if settings.migrate_on_start:
-            applied = await run_in_threadpool(migrate, writer_client, settings.retention_days)
-            for migration in applied:
-                log.info("applied schema migration %03d_%s", migration.version, migration.name)
-        elif not await run_in_threadpool(schema_is_current, writer_client):
-            # Fail fast: a collector that cannot store anything must not look alive to a supervisor.
-            raise StorageUnavailable(f"the schema at {describe(url)} is not current: run `hopscope migrate` first")
-        app.state.reader_client = await run_in_threadpool(connect, url)
-        app.state.log_client = await run_in_threadpool(connect, url)
-        schema = await run_in_threadpool(read_schema, writer_client, TABLES)
-        app.state.pipeline = IngestPipeline(schema, settings.ingest_workers)
-        writer = BatchWriter(
-            writer_client,
-            flush_interval=settings.flush_interval_seconds,
-            max_batch_rows=settings.batch_max_rows,
-            max_queued_rows=settings.queue_max_rows,
-        )
-        writer.start()
-        app.state.writer = writer
-        evaluator = deliverer = None
+        store = await run_in_threadpool(open_store, _store_options(settings))
+        app.state.store = store
+        app.state.pipeline = IngestPipeline(store.encoder, settings.ingest_workers)
+        app.state.alerting = alerting = _alerting(store, settings, alert_config)
         if settings.alerts:
-            alert_client = await run_in_threadpool(connect, url)
-            readers = Readers(
-                TraceReader(alert_client),
-                ServiceReader(alert_client),
-                LogReader(alert_client),
-                MetricReader(alert_client),
-            )
-            outbox = AlertOutbox(alert_client)
-            rule_store = AlertRuleStore(alert_client)
-            channel_store = AlertRuleStore(alert_client, CHANNELS)
-            silence_store = AlertRuleStore(alert_client, SILENCES)
-            evaluator = Evaluator(
-                readers,
-                outbox,
-                alert_config,
-                lambda: [parse_rule(b) for b in rule_store.all().values()],
-                settings.dashboard_url,
-                interval=settings.alert_interval_seconds,
-                api_channels=lambda: [Channel.model_validate(b) for b in channel_store.all().values()],
-                api_silences=lambda: [Silence.model_validate(b) for b in silence_store.all().values()],
-            )
-            deliverer = Deliverer(outbox, lambda: evaluator.channels, timeout=settings.webhook_timeout_seconds)
-            await run_in_threadpool(evaluator.start)
-            deliverer.start()
-        app.state.evaluator, app.state.deliverer = evaluator, deliverer
-        rollup = None
-        if settings.rollups:
-            rollup = EdgeRollup(ServiceReader(app.state.reader_client), interval=settings.rollup_interval_seconds)
+            await run_in_threadpool(alerting.start)
+        rollup = store.edge_rollup(settings.rollup_interval_seconds) if settings.rollups else None
+        if rollup is not None:
             rollup.start()
-        log.info("storage ready at %s", describe(url))
         try:
             yield
         finally:
             if rollup is not None:
                 await run_in_threadpool(rollup.stop)
-            if evaluator is not None:
-                await run_in_threadpool(evaluator.stop)
-                await run_in_threadpool(deliverer.stop)
+            await run_in_threadpool(alerting.stop)
             await run_in_threadpool(app.state.pipeline.close)
-            await run_in_threadpool(writer.close)
-            stats = writer.stats()
-            log.info("writer closed: %d rows written in %d inserts", stats.rows_written, stats.inserts)
+            await run_in_threadpool(store.close)
 
     app = FastAPI(
         title="hopscope collector",
@@ -133,20 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.alert_config = alert_config
-    app.add_exception_handler(OtlpError, _otlp_error)
-    app.add_exception_handler(ApiError, api_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
-    app.include_router(otlp_http.router)
-    app.include_router(health.router)
-    for router in (
-        traces.router,
-        failures.router,
-        services.router,
-        logs.router,
-        metrics.router,
-        alert_rules.router,
-        alerts.router,
-    ):
+    app.add_exception_handler(OtlpError, _otlp_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ApiError, api_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    for router in _ROUTERS:
         app.include_router(router)
     return app

@@ -9,6 +9,7 @@ from typing import Protocol
 
 import uvicorn
 
+from alerting.rules import AlertConfig
 from collector.main import create_app
 from collector.settings import Settings
 
@@ -31,15 +32,15 @@ class _Server(uvicorn.Server):
 
     def handle_exit(self, sig, frame) -> None:
         super().handle_exit(sig, frame)
-        writer = getattr(self._app.state, "writer", None)
-        if writer is not None:
+        store = getattr(self._app.state, "store", None)
+        if store is not None:
             # A signal handler must not take the writer's lock (the interrupted code may hold it).
-            threading.Thread(target=writer.drain, daemon=True).start()
+            threading.Thread(target=store.writer.drain, daemon=True).start()
 
 
-def serve(settings: Settings, companion: Companion | None = None) -> int:
+def serve(settings: Settings, alert_config: AlertConfig | None = None, companion: Companion | None = None) -> int:
     """Serve until SIGTERM/SIGINT; returns the process exit code (0 after a graceful shutdown)."""
-    app = create_app(settings)
+    app = create_app(settings, alert_config)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), timeout_graceful_shutdown=30
     )
@@ -64,6 +65,7 @@ def serve(settings: Settings, companion: Companion | None = None) -> int:
         server.run()
     finally:
         if companion is not None:
-            starter.join(120)
+            if starter is not None:
+                starter.join(120)
             companion.stop()
     return 0 if server.started else 1

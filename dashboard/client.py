@@ -6,7 +6,6 @@ the API's `error` and `detail`). Nothing else escapes.
 
 from __future__ import annotations
 
-import os
 from typing import Any, TypedDict
 
 import httpx
@@ -68,11 +67,6 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
-
-    @classmethod
-    def from_env(cls) -> ApiClient:
-        """HOPSCOPE_API_URL (default http://127.0.0.1:4318) and HOPSCOPE_API_TOKEN."""
-        return cls(os.environ.get("HOPSCOPE_API_URL", DEFAULT_API_URL), os.environ.get("HOPSCOPE_API_TOKEN"))
 
     def _get(self, path: str, **params: Any) -> Any:
         query = {k: v for k, v in params.items() if v not in (None, "", [])}

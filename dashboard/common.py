@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import streamlit as st
 
-from dashboard.client import DEFAULT_API_URL, ApiClient, ApiRejected, ApiUnavailable
+from dashboard.client import DEFAULT_API_URL, ApiClient, ApiRejected, ApiUnavailable, Hop, Origin
 
 RANGES = {
     "Last 15 minutes": "15m",
@@ -36,9 +36,10 @@ def client() -> ApiClient:
 def time_range() -> tuple[str, str | None, str]:
     """(since, until, label) from the sidebar picker; until None means now."""
     with st.sidebar:
-        label = st.selectbox("Time range", list(RANGES), index=1, key="range")
-        if RANGES[label] is not None:
-            return RANGES[label], None, label.lower()
+        label = str(st.selectbox("Time range", list(RANGES), index=1, key="range"))
+        relative = RANGES[label]
+        if relative is not None:
+            return relative, None, label.lower()
         now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
         start = st.datetime_input("From (UTC)", value=now - timedelta(hours=1), key="range_from")
         end = st.datetime_input("To (UTC)", value=now, key="range_to")
@@ -92,8 +93,8 @@ def trace_link(trace_id: str) -> str:
     return f"[{trace_id[:12]}…](/trace?trace_id={trace_id})"
 
 
-def chain_text(hops: list[dict], origin: dict) -> str:
-    services = []
+def chain_text(hops: list[Hop], origin: Origin) -> str:
+    services: list[str] = []
     for hop in hops:
         if not services or services[-1] != hop["service"]:
             services.append(hop["service"])

@@ -62,7 +62,7 @@ def connect(url: str) -> Client:
                 password=unquote(parts.password or ""),
                 secure=parts.scheme == "https",
             )
-            client.command(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+            client.command("CREATE DATABASE IF NOT EXISTS {db:Identifier}", parameters={"db": database})
             client.database = database
             return client
     except ConfigurationError:

@@ -4,7 +4,8 @@ StorageError
  ├── ConfigurationError   bad ClickHouse URL or database name (fix the setting, do not retry)
  ├── StorageUnavailable   ClickHouse could not be reached or refused a write (retry later)
  ├── QueueFull            the writer's bounded queue has no room (retry later; nothing was queued)
- └── WriterClosed         the writer is shutting down (nothing was queued)
+ ├── WriterClosed         the writer is shutting down (nothing was queued)
+ └── RejectedData         a request holds values the tables cannot store (do not retry it)
 """
 
 
@@ -26,3 +27,7 @@ class QueueFull(StorageError):
 
 class WriterClosed(StorageError):
     """The writer no longer accepts rows because it is shutting down."""
+
+
+class RejectedData(StorageError):
+    """The data itself cannot be stored: retrying the same request cannot help."""

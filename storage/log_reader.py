@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from clickhouse_connect.driver.client import Client
 
-from storage.types import TimeRange
+from core.types import TimeRange
+from storage.sql_text import compose
 from storage.where import Where
 
 _LOG_COLUMNS = """toUnixTimestamp64Nano(Timestamp) AS Ns, TraceId, SpanId, SeverityText, SeverityNumber, ServiceName,
@@ -14,24 +15,30 @@ _LOG_COLUMNS = """toUnixTimestamp64Nano(Timestamp) AS Ns, TraceId, SpanId, Sever
 
 # The trace's time span comes from the spans' lookup table, widened by a margin for logs written
 # just before or after them; the bloom filter on TraceId picks the granules.
-_TRACE_LOGS = f"""
-SELECT {_LOG_COLUMNS} FROM otel_logs
-WHERE TraceId = {{trace_id:String}}
-  AND TimestampTime >= (SELECT min(Start) - {{margin:UInt32}} FROM otel_traces_trace_id_ts WHERE TraceId = {{trace_id:String}})
-  AND TimestampTime <= (SELECT max(End) + {{margin:UInt32}} FROM otel_traces_trace_id_ts WHERE TraceId = {{trace_id:String}})
+_TRACE_LOGS = compose(
+    """
+SELECT {log_columns} FROM otel_logs
+WHERE TraceId = {trace_id:String}
+  AND TimestampTime >= (SELECT min(Start) - {margin:UInt32} FROM otel_traces_trace_id_ts WHERE TraceId = {trace_id:String})
+  AND TimestampTime <= (SELECT max(End) + {margin:UInt32} FROM otel_traces_trace_id_ts WHERE TraceId = {trace_id:String})
 ORDER BY Timestamp
-LIMIT {{limit:UInt32}}
-"""
+LIMIT {limit:UInt32}
+""",
+    log_columns=_LOG_COLUMNS,
+)
 
 
-_SEARCH = f"""
-SELECT {_LOG_COLUMNS}, cityHash64(ServiceName, SpanId, Body, Timestamp) AS Tiebreak FROM otel_logs
-WHERE TimestampTime >= toDateTime(intDiv({{since:Int64}}, 1000000000))
-  AND Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp < fromUnixTimestamp64Nano({{until:Int64}})
-  AND {{where}}
+_SEARCH = compose(
+    """
+SELECT {log_columns}, cityHash64(ServiceName, SpanId, Body, Timestamp) AS Tiebreak FROM otel_logs
+WHERE TimestampTime >= toDateTime(intDiv({since:Int64}, 1000000000))
+  AND Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until:Int64})
+  AND {where}
 ORDER BY Timestamp DESC, Tiebreak DESC
-LIMIT {{limit:UInt32}}
-"""
+LIMIT {limit:UInt32}
+""",
+    log_columns=_LOG_COLUMNS,
+)
 
 _COUNT = """
 SELECT count() FROM otel_logs
@@ -88,7 +95,7 @@ class LogReader:
                 after_tb=after.tiebreak,
             )
         params = {**where.parameters, "since": time_range.since_ns, "until": time_range.until_ns, "limit": limit + 1}
-        rows = self._client.query(_SEARCH.replace("{where}", where.sql()), parameters=params).result_rows
+        rows = self._client.query(compose(_SEARCH, where=where.sql()), parameters=params).result_rows
         page = [LogRecord(*row[:-1]) for row in rows[:limit]]
         more = len(rows) > limit
         return page, (LogCursor(rows[limit - 1][0], rows[limit - 1][-1]) if more else None)
@@ -112,7 +119,7 @@ class LogReader:
         """How many records match (for alert rules)."""
         where = self._where(query)
         params = {**where.parameters, "since": time_range.since_ns, "until": time_range.until_ns}
-        return self._client.query(_COUNT.replace("{where}", where.sql()), parameters=params).result_rows[0][0]
+        return self._client.query(compose(_COUNT, where=where.sql()), parameters=params).result_rows[0][0]
 
     def for_trace(self, trace_id: str, margin_s: int = 900, limit: int = 10_000) -> list[LogRecord]:
         """The trace's log records, from `margin_s` before its first span to as long after its last, oldest first."""

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from clickhouse_connect.driver.client import Client
 
-from storage.types import TimeRange
+from core.types import TimeRange
+from storage.sql_text import compose
 from storage.where import Where
 
 TABLES = {
@@ -20,11 +21,11 @@ TABLES = {
 _CATALOG_PART = """
 SELECT MetricName, '{type}' AS Type, any(MetricUnit), any(MetricDescription), groupUniqArray(ServiceName)
 FROM {table}
-WHERE TimeUnix >= fromUnixTimestamp64Nano({{since:Int64}}) AND TimeUnix < fromUnixTimestamp64Nano({{until:Int64}})
-  AND ({{name:String}} = '' OR MetricName = {{name:String}})
+WHERE TimeUnix >= fromUnixTimestamp64Nano({since:Int64}) AND TimeUnix < fromUnixTimestamp64Nano({until:Int64})
+  AND ({name:String} = '' OR MetricName = {name:String})
 GROUP BY MetricName"""
 # Table names and type labels come from TABLES above, never from a request.
-_CATALOG = " UNION ALL ".join(_CATALOG_PART.format(type=kind, table=table) for kind, table in TABLES.items())
+_CATALOG = " UNION ALL ".join(compose(_CATALOG_PART, type=kind, table=table) for kind, table in TABLES.items())
 _CATALOG += "\nORDER BY MetricName"
 
 _RANGE = """MetricName = {name:String}
@@ -32,53 +33,67 @@ _RANGE = """MetricName = {name:String}
 _SERIES_KEY = "ServiceName, sipHash64(mapKeys(Attributes), mapValues(Attributes)), StartTimeUnix"
 
 # One value per point: gauges and non-monotonic sums as they are.
-_GAUGE = f"""
-SELECT toUnixTimestamp(toStartOfInterval(TimeUnix, toIntervalSecond({{step:UInt32}}))) AS t, ServiceName,
-       {{aggregate}}(Value) AS v
-FROM {{table}} WHERE {_RANGE} AND {{where}}
+_GAUGE = compose(
+    """
+SELECT toUnixTimestamp(toStartOfInterval(TimeUnix, toIntervalSecond({step:UInt32}))) AS t, ServiceName,
+       {aggregate}(Value) AS v
+FROM {table:Identifier} WHERE {range} AND {where}
 GROUP BY t, ServiceName ORDER BY ServiceName, t
-"""
+""",
+    range=_RANGE,
+)
 
 # Monotonic sums as a rate per second: increments between consecutive points of one series
 # (a drop means the counter restarted), or the values themselves for delta temporality.
-_RATE = f"""
-SELECT toUnixTimestamp(toStartOfInterval(TimeUnix, toIntervalSecond({{step:UInt32}}))) AS t, ServiceName,
-       sum(increment) / {{step:UInt32}} AS v
+_RATE = compose(
+    """
+SELECT toUnixTimestamp(toStartOfInterval(TimeUnix, toIntervalSecond({step:UInt32}))) AS t, ServiceName,
+       sum(increment) / {step:UInt32} AS v
 FROM (
     SELECT TimeUnix, ServiceName,
            if(AggregationTemporality = 1, Value,
               if(Value >= previous, Value - previous, Value)) AS increment
     FROM (SELECT TimeUnix, ServiceName, AggregationTemporality, Value,
-                 lagInFrame(Value, 1, Value) OVER (PARTITION BY {_SERIES_KEY} ORDER BY TimeUnix
+                 lagInFrame(Value, 1, Value) OVER (PARTITION BY {series_key} ORDER BY TimeUnix
                                                    ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
-          FROM otel_metrics_sum WHERE {_RANGE} AND {{where}})
+          FROM otel_metrics_sum WHERE {range} AND {where})
 )
 GROUP BY t, ServiceName ORDER BY ServiceName, t
-"""
+""",
+    series_key=_SERIES_KEY,
+    range=_RANGE,
+)
 
 # Histograms: bucket increments per step (as for sums), summed over series of a service.
-_HISTOGRAM = f"""
-SELECT toUnixTimestamp(toStartOfInterval(TimeUnix, toIntervalSecond({{step:UInt32}}))) AS t, ServiceName,
+_HISTOGRAM = compose(
+    """
+SELECT toUnixTimestamp(toStartOfInterval(TimeUnix, toIntervalSecond({step:UInt32}))) AS t, ServiceName,
        sumForEach(increments) AS buckets, any(ExplicitBounds) AS bounds
 FROM (
     SELECT TimeUnix, ServiceName, ExplicitBounds,
            if(AggregationTemporality = 1 OR length(previous) != length(BucketCounts), BucketCounts,
               arrayMap((c, p) -> toUInt64(if(c >= p, c - p, c)), BucketCounts, previous)) AS increments
     FROM (SELECT TimeUnix, ServiceName, AggregationTemporality, BucketCounts, ExplicitBounds,
-                 lagInFrame(BucketCounts, 1, BucketCounts) OVER (PARTITION BY {_SERIES_KEY} ORDER BY TimeUnix
+                 lagInFrame(BucketCounts, 1, BucketCounts) OVER (PARTITION BY {series_key} ORDER BY TimeUnix
                                                                  ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS previous
-          FROM otel_metrics_histogram WHERE {_RANGE} AND {{where}})
+          FROM otel_metrics_histogram WHERE {range} AND {where})
 )
 GROUP BY t, ServiceName ORDER BY ServiceName, t
-"""
+""",
+    series_key=_SERIES_KEY,
+    range=_RANGE,
+)
 
 # Exponential histograms and summaries: the mean value per step.
-_MEAN = f"""
-SELECT toUnixTimestamp(toStartOfInterval(TimeUnix, toIntervalSecond({{step:UInt32}}))) AS t, ServiceName,
+_MEAN = compose(
+    """
+SELECT toUnixTimestamp(toStartOfInterval(TimeUnix, toIntervalSecond({step:UInt32}))) AS t, ServiceName,
        if(sum(Count) > 0, sum(Sum) / sum(Count), nan) AS v
-FROM {{table}} WHERE {_RANGE} AND {{where}}
+FROM {table:Identifier} WHERE {range} AND {where}
 GROUP BY t, ServiceName ORDER BY ServiceName, t
-"""
+""",
+    range=_RANGE,
+)
 
 AGGREGATES = {"avg": "avg", "min": "min", "max": "max", "sum": "sum", "last": "anyLast", "count": "count"}
 
@@ -118,19 +133,16 @@ class MetricReader:
             where.add("ServiceName = {service:String}", service=service)
         for key, value in attributes:
             where.attribute_equals(("Attributes",), key, value)
-        sql = (
-            template.replace("{where}", where.sql())
-            .replace("{table}", TABLES[info.type])
-            .replace("{aggregate}", AGGREGATES[aggregate])
-        )
+        sql = compose(template, where=where.sql(), aggregate=AGGREGATES[aggregate])
         params = {
             **where.parameters,
+            "table": TABLES[info.type],
             "name": info.name,
             "since": time_range.since_ns,
             "until": time_range.until_ns,
             "step": step_s,
         }
-        return self._client.query(sql, parameters=params).result_rows
+        return [tuple(row) for row in self._client.query(sql, parameters=params).result_rows]
 
     def values(
         self,

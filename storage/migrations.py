@@ -14,6 +14,7 @@ from importlib import resources
 from clickhouse_connect.driver.client import Client
 
 from storage.errors import StorageUnavailable
+from storage.sql_text import compose
 
 MIGRATIONS_TABLE = "hopscope_schema_migrations"
 
@@ -56,7 +57,7 @@ def load_migrations(ttl_days: int) -> list[Migration]:
         match = _FILE_NAME.match(entry.name)
         if match:
             # Only a validated integer is put into the DDL text; DDL cannot take bound parameters.
-            text = entry.read_text(encoding="utf-8").replace("{ttl_days}", str(ttl))
+            text = compose(entry.read_text(encoding="utf-8"), ttl_days=str(ttl))
             found.append(Migration(int(match.group(1)), match.group(2), _split(text)))
     return sorted(found, key=lambda m: m.version)
 

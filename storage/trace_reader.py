@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from clickhouse_connect.driver.client import Client
 
-from analysis.types import Span
+from core.types import Span, TimeRange
 from storage.model.from_rows import ANALYSIS_COLUMNS, SPAN_COLUMNS, analysis_span_from_row, span_from_row
-from storage.types import TimeRange
+from storage.sql_text import compose
 from storage.where import Where
 
 # Spans of a trace may start a little before or end after the range that found it.
@@ -17,31 +17,40 @@ TRACE_MARGIN_NS = 15 * 60 * 10**9
 # The lookup table narrows the time range (partitions, primary key) before the bloom filter on
 # TraceId picks granules; both in one round trip. (The bounds are made DateTime64 explicitly:
 # comparing Timestamp with a Nullable(DateTime) scalar returned no rows on ClickHouse 26.9.)
-_TRACE_SPANS = f"""
-SELECT {SPAN_COLUMNS} FROM otel_traces
-WHERE TraceId = {{trace_id:String}}
-  AND Timestamp >= toDateTime64((SELECT min(Start) FROM otel_traces_trace_id_ts WHERE TraceId = {{trace_id:String}}), 9)
-  AND Timestamp < toDateTime64((SELECT max(End) FROM otel_traces_trace_id_ts WHERE TraceId = {{trace_id:String}}), 9)
+_TRACE_SPANS = compose(
+    """
+SELECT {span_columns} FROM otel_traces
+WHERE TraceId = {trace_id:String}
+  AND Timestamp >= toDateTime64((SELECT min(Start) FROM otel_traces_trace_id_ts WHERE TraceId = {trace_id:String}), 9)
+  AND Timestamp < toDateTime64((SELECT max(End) FROM otel_traces_trace_id_ts WHERE TraceId = {trace_id:String}), 9)
                   + toIntervalSecond(1)
-"""
+""",
+    span_columns=SPAN_COLUMNS,
+)
 
 # A span failed: the HopscopeFailed column (migration 004) states the rule of analysis.chains.is_failed.
 FAILED_SPAN = "HopscopeFailed = 1"
 
-_FAILING_TRACES = f"""
+_FAILING_TRACES = compose(
+    """
 SELECT TraceId FROM otel_traces
-WHERE Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp < fromUnixTimestamp64Nano({{until:Int64}})
-  AND {FAILED_SPAN}
+WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until:Int64})
+  AND {failed_span}
 GROUP BY TraceId
 ORDER BY max(Timestamp) DESC
-LIMIT {{limit:UInt32}}
-"""
+LIMIT {limit:UInt32}
+""",
+    failed_span=FAILED_SPAN,
+)
 
-_SPANS_OF_TRACES = f"""
-SELECT {ANALYSIS_COLUMNS} FROM otel_traces
-WHERE TraceId IN {{trace_ids:Array(String)}}
-  AND Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp <= fromUnixTimestamp64Nano({{until:Int64}})
-"""
+_SPANS_OF_TRACES = compose(
+    """
+SELECT {analysis_columns} FROM otel_traces
+WHERE TraceId IN {trace_ids:Array(String)}
+  AND Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({until:Int64})
+""",
+    analysis_columns=ANALYSIS_COLUMNS,
+)
 
 
 _TRACE_SEARCH = """
@@ -53,23 +62,26 @@ ORDER BY max(Timestamp) DESC
 LIMIT {limit:UInt32}
 """
 
-_TRACE_SUMMARIES = f"""
+_TRACE_SUMMARIES = compose(
+    """
 SELECT TraceId,
        min(toUnixTimestamp64Nano(Timestamp)) AS start,
        max(toUnixTimestamp64Nano(Timestamp) + Duration) - start AS duration,
        count() AS spans,
-       countIf({FAILED_SPAN}) > 0 AS failed,
+       countIf({failed_span}) > 0 AS failed,
        if(countIf(ParentSpanId = '') > 0, argMinIf(ServiceName, Timestamp, ParentSpanId = ''),
           argMin(ServiceName, Timestamp)) AS root_service,
        if(countIf(ParentSpanId = '') > 0, argMinIf(SpanName, Timestamp, ParentSpanId = ''),
           argMin(SpanName, Timestamp)) AS root_operation,
        groupUniqArray(ServiceName) AS services
 FROM otel_traces
-WHERE TraceId IN {{trace_ids:Array(String)}}
-  AND Timestamp >= fromUnixTimestamp64Nano({{since:Int64}}) AND Timestamp <= fromUnixTimestamp64Nano({{until:Int64}})
+WHERE TraceId IN {trace_ids:Array(String)}
+  AND Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({until:Int64})
 GROUP BY TraceId
 ORDER BY start DESC
-"""
+""",
+    failed_span=FAILED_SPAN,
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +156,7 @@ class TraceReader:
             where.add("Duration <= {max_duration:UInt64}", max_duration=query.max_duration_ns)
         for key, value in query.attributes:
             where.attribute_equals(("SpanAttributes", "ResourceAttributes"), key, value)
-        sql = _TRACE_SEARCH.replace("{where}", where.sql())
+        sql = compose(_TRACE_SEARCH, where=where.sql())
         params = {**where.parameters, "since": time_range.since_ns, "until": time_range.until_ns, "limit": limit}
         trace_ids = [row[0] for row in self._client.query(sql, parameters=params).result_rows]
         if not trace_ids:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from clickhouse_connect.driver.client import Client
 
+from core.periodic import PeriodicThread
 from storage.errors import QueueFull, StorageUnavailable, WriterClosed
 from storage.native import NativeBlock
 
@@ -77,18 +78,18 @@ class BatchWriter:
         self._flush_interval = flush_interval
         self._max_batch_rows = max_batch_rows
         self._max_queued_rows = max_queued_rows
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._pending = _Cycle()
         self._closing = False
         self._draining = False
         self._stats = WriterStats()
-        self._thread = threading.Thread(target=self._run, name="hopscope-writer", daemon=True)
+        self._thread = PeriodicThread("hopscope-writer", self._tick, flush_interval)
 
     def start(self) -> None:
         self._thread.start()
 
     def stats(self) -> WriterStats:
-        with self._cond:
+        with self._lock:
             return WriterStats(**vars(self._stats))
 
     def submit(self, blocks: Iterable[NativeBlock]) -> Future:
@@ -99,7 +100,7 @@ class BatchWriter:
             future.set_result(None)
             return future
         count = sum(b.rows for b in blocks)
-        with self._cond:
+        with self._lock:
             if self._closing:
                 raise WriterClosed("the writer is shutting down")
             queued = self._stats.queued_rows
@@ -111,6 +112,7 @@ class BatchWriter:
             cycle = self._pending
             if not cycle.waiters:
                 cycle.started = time.monotonic()
+                self._thread.wake()  # a new batch: its flush is due in flush_interval
             for block in blocks:
                 pending = cycle.inserts.setdefault((block.table, block.columns), _Pending())
                 pending.blocks.append(block.data)
@@ -118,7 +120,8 @@ class BatchWriter:
             cycle.waiters.append((future, frozenset(b.table for b in blocks)))
             cycle.rows += count
             self._stats.queued_rows += count
-            self._cond.notify()
+            if cycle.rows >= self._max_batch_rows or self._draining:
+                self._thread.wake()
         return future
 
     def drain(self) -> None:
@@ -126,43 +129,35 @@ class BatchWriter:
 
         Called when shutdown begins, so requests still waiting for their flush are answered
         before the server stops waiting for them."""
-        with self._cond:
+        with self._lock:
             self._draining = True
-            self._cond.notify()
+        self._thread.wake()
 
     def close(self, timeout: float = 60.0) -> None:
         """Write everything already submitted, then stop. Later submits raise WriterClosed."""
-        with self._cond:
+        with self._lock:
             self._closing = True
-            self._cond.notify()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        self._thread.stop(timeout)
+        while self._tick() == 0:  # what the loop did not reach, on the caller's thread
+            pass
 
-    def _next_cycle(self) -> _Cycle | None:
-        with self._cond:
-            while True:
-                cycle = self._pending
-                if not cycle.waiters:
-                    if self._closing:
-                        return None
-                    self._cond.wait()
-                    continue
-                if self._closing or self._draining or cycle.rows >= self._max_batch_rows:
-                    break
+    def _tick(self) -> float:
+        """Flush the waiting batch if it is due; returns the seconds until the next one may be."""
+        with self._lock:
+            cycle = self._pending
+            if not cycle.waiters:
+                return self._flush_interval
+            if not (self._closing or self._draining or cycle.rows >= self._max_batch_rows):
                 remaining = cycle.started + self._flush_interval - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
+                if remaining > 0:
+                    return remaining
             self._pending = _Cycle()
-            return cycle
-
-    def _run(self) -> None:
-        while (cycle := self._next_cycle()) is not None:
-            try:
-                self._flush(cycle)
-            finally:
-                with self._cond:
-                    self._stats.queued_rows -= cycle.rows
+        try:
+            self._flush(cycle)
+        finally:
+            with self._lock:
+                self._stats.queued_rows -= cycle.rows
+        return 0
 
     def _flush(self, cycle: _Cycle) -> None:
         failed: dict[str, Exception] = {}
@@ -174,7 +169,7 @@ class BatchWriter:
             except Exception as exc:  # any driver or engine error means "not written"
                 log.error("insert of %d rows into %s failed: %s", pending.rows, table, exc)
                 failed[table] = exc
-        with self._cond:
+        with self._lock:
             self._stats.flushes += 1
             self._stats.inserts += len(cycle.inserts) - len(failed)
             self._stats.failed_inserts += len(failed)

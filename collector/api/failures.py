@@ -8,9 +8,9 @@ from typing import Literal
 from fastapi import APIRouter, Query
 
 from analysis.grouping import failure_groups
-from analysis.types import FailureGroup
 from collector.api import params
 from collector.dependencies import TraceReaderDep
+from core.types import FailureGroup
 
 router = APIRouter(prefix="/api/v1", tags=["failures"])
 MAX_TRACES = 20_000

@@ -52,8 +52,7 @@ def list_metrics(metrics: MetricReaderDep, since: str | None = None, until: str 
 def _step(step: str | None, seconds: float) -> int:
     if step is None:
         return max(10, math.ceil(seconds / 120 / 10) * 10)
-    value = params.duration_ns(step, "step")
-    step_s = value // 10**9
+    step_s = (params.duration_ns(step, "step") or 0) // 10**9
     if step_s < 1:
         raise ApiError(400, "invalid step", f"step={step!r}: at least 1s")
     if seconds / step_s > MAX_POINTS:

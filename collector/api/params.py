@@ -7,10 +7,9 @@ import time
 from datetime import datetime, timezone
 
 from collector.api.errors import ApiError
-from storage.types import TimeRange
+from core.durations import is_duration, parse_duration_ns
+from core.types import TimeRange
 
-_RELATIVE = re.compile(r"^(\d{1,6})(s|m|h|d|w)$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_RANGE_SECONDS = 31 * 86400
 
@@ -18,9 +17,8 @@ MAX_RANGE_SECONDS = 31 * 86400
 def parse_time(value: str, name: str, now_ns: int) -> int:
     """RFC 3339 (`2026-11-21T10:00:00Z`), Unix seconds, or relative to now (`15m`, `6h`, `2d`)."""
     text = value.strip()
-    match = _RELATIVE.match(text)
-    if match:
-        return now_ns - int(match.group(1)) * _UNIT_SECONDS[match.group(2)] * 10**9
+    if is_duration(text):
+        return now_ns - parse_duration_ns(text)
     if text == "now":
         return now_ns
     try:
@@ -60,18 +58,14 @@ def limit(value: int, cap: int) -> int:
     return value
 
 
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m)$")
-_DURATION_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9}
-
-
 def duration_ns(value: str | None, name: str) -> int | None:
     """`250ms`, `1.5s`, `2m`, `800us` -> nanoseconds."""
     if value is None:
         return None
-    match = _DURATION.match(value.strip())
-    if not match:
-        raise ApiError(400, "invalid duration", f"{name}={value!r}: use a number with a unit, such as 250ms or 1.5s")
-    return int(float(match.group(1)) * _DURATION_NS[match.group(2)])
+    try:
+        return parse_duration_ns(value)
+    except ValueError as exc:
+        raise ApiError(400, "invalid duration", f"{name}: {exc}") from None
 
 
 def attributes(values: list[str] | None) -> tuple[tuple[str, str], ...]:

@@ -20,9 +20,9 @@ class ServiceStats:
     requests_per_second: float
     errors: int
     error_rate: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
+    p50_ns: float
+    p95_ns: float
+    p99_ns: float
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,9 @@ def get_services(
             s.requests / window.seconds,
             s.errors,
             s.errors / s.requests if s.requests else 0.0,
-            s.p50_ns / 1e6,
-            s.p95_ns / 1e6,
-            s.p99_ns / 1e6,
+            s.p50_ns,
+            s.p95_ns,
+            s.p99_ns,
         )
         for s in stats
     ]

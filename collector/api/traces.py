@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from analysis.chains import failure_chains, is_failed
-from analysis.types import FailureChain, Span
 from collector.api import params
 from collector.api.errors import ApiError
 from collector.dependencies import LogReaderDep, TraceReaderDep
+from core.types import FailureChain, Span
 from storage.log_reader import LogRecord
 from storage.trace_reader import TraceQuery, TraceSummary
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.client import FailureGroup
 from dashboard.common import auto_refresh, client, guarded, ms, sparkline, time_range, trace_link, when
 
 DETAILED = 10  # groups shown hop by hop; the rest one line each
@@ -12,11 +13,13 @@ since, until, label = time_range()
 with st.sidebar:
     service = st.text_input("Only chains through service", key="failures_service").strip() or None
     kind = {"All": None, "Propagated (users saw it)": "propagated", "Absorbed (hidden by a caller)": "absorbed"}[
-        st.radio("Show", ["All", "Propagated (users saw it)", "Absorbed (hidden by a caller)"], key="failures_kind")
+        str(
+            st.radio("Show", ["All", "Propagated (users saw it)", "Absorbed (hidden by a caller)"], key="failures_kind")
+        )
     ]
 
 
-def _hops(group: dict) -> None:
+def _hops(group: FailureGroup) -> None:
     cells = []
     for hop in group["hops"]:
         mark = ":red[●]" if hop["failed"] else ":green[●]"

@@ -47,9 +47,9 @@ def render() -> None:
                 "service": s["name"],
                 "requests/s": round(s["requests_per_second"], 2),
                 "error rate": f"{s['error_rate']:.1%}",
-                "p50 ms": round(s["p50_ms"], 1),
-                "p95 ms": round(s["p95_ms"], 1),
-                "p99 ms": round(s["p99_ms"], 1),
+                "p50 ms": round(s["p50_ns"] / 1e6, 1),
+                "p95 ms": round(s["p95_ns"] / 1e6, 1),
+                "p99 ms": round(s["p99_ns"] / 1e6, 1),
             }
             for s in api.services(since, until)["items"]
         ],

@@ -82,8 +82,8 @@ def render() -> None:
                         "service": s["name"],
                         "requests/s": round(s["requests_per_second"], 3),
                         "error rate": f"{s['error_rate']:.1%}",
-                        "p95": ms(s["p95_ms"] * 1e6),
-                        "p99": ms(s["p99_ms"] * 1e6),
+                        "p95": ms(s["p95_ns"]),
+                        "p99": ms(s["p99_ns"]),
                         "requests": s["requests"],
                         "errors": s["errors"],
                     }
@@ -104,7 +104,7 @@ def render() -> None:
                             for s in worst
                         ]
                     },
-                    text=[f"{s['error_rate']:.1%} · p95 {ms(s['p95_ms'] * 1e6)}" for s in worst],
+                    text=[f"{s['error_rate']:.1%} · p95 {ms(s['p95_ns'])}" for s in worst],
                     textposition="auto",
                 )
             )

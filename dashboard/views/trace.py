@@ -115,7 +115,7 @@ def render() -> None:
     st.subheader("Span details")
     names = {f"{s['span']['service']} · {s['span']['name']} · {s['span']['span_id']}": s for s in spans}
     failed_first = sorted(names, key=lambda n: not names[n]["failed"])
-    chosen = names[st.selectbox("Span", failed_first, key="span")]
+    chosen = names[str(st.selectbox("Span", failed_first, key="span"))]
     span = chosen["span"]
     st.json(
         {

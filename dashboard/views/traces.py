@@ -14,10 +14,10 @@ with st.form("trace_search"):
     operation = cols[1].text_input("Operation")
     status = cols[2].selectbox("Status", ["any", "error", "ok"])
     limit = cols[3].number_input("Limit", 1, 1000, 50)
-    cols = st.columns(3)
-    min_duration = cols[0].text_input("Min duration", placeholder="250ms")
-    max_duration = cols[1].text_input("Max duration", placeholder="2s")
-    attrs = cols[2].text_input("Attributes", placeholder="http.route=/cart, deployment.environment=prod")
+    row = st.columns(3)
+    min_duration = row[0].text_input("Min duration", placeholder="250ms")
+    max_duration = row[1].text_input("Max duration", placeholder="2s")
+    attrs = row[2].text_input("Attributes", placeholder="http.route=/cart, deployment.environment=prod")
     st.form_submit_button("Search")
 
 

@@ -29,6 +29,12 @@ def publish(topic: str, message: Message) -> dict:
     return {"queued": len(_topics[topic])}
 
 
+@app.get("/topics/{topic}")
+def depth(topic: str) -> dict:
+    """How many messages wait in `topic`."""
+    return {"depth": len(_topics.get(topic, ()))}
+
+
 @app.post("/topics/{topic}/poll", response_model=None)
 def poll(topic: str) -> Message | Response:
     queue = _topics.get(topic)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis.types import Span, SpanEvent
+from core.types import Span, SpanEvent
 
 # Both SELECT lists start with the same columns, read by _common.
 _HEAD = """TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,

@@ -37,7 +37,7 @@ def logs_to_batch(request) -> tuple[ColumnBatch, Rejections]:
     A record without a timestamp takes its observed timestamp, as the exporter does. String bodies
     are stored as they are, structured bodies as compact JSON.
     """
-    columns = {name: [] for name in LOG_COLUMNS}
+    columns: dict[str, list] = {name: [] for name in LOG_COLUMNS}
     (
         ts,
         trace_ids,

@@ -52,7 +52,7 @@ def _span_error(span) -> str | None:
 
 def spans_to_batch(request) -> tuple[ColumnBatch, Rejections]:
     """Convert every valid span; spans with invalid ids are counted in the returned Rejections."""
-    columns = {name: [] for name in TRACE_COLUMNS}
+    columns: dict[str, list] = {name: [] for name in TRACE_COLUMNS}
     (
         ts,
         trace_ids,

@@ -9,13 +9,14 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx2 as httpx
+import httpx
 import pytest
 
 from alerting.notifications import verify
+from hopscope_cli.collector_process import CollectorProcess
 from tests.analysis.scenarios import S, to_request
 from tests.dashboard.conftest import broken_checkout
-from tests.support import CollectorProcess
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.slow
 PB = {"Content-Type": "application/x-protobuf"}
@@ -76,12 +77,7 @@ def _send(url: str, spans_list: list[list[S]]) -> None:
 
 
 def _wait(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting")
+    wait_until(predicate, timeout)
 
 
 def test_ledger_failure_alerts_on_frontend_naming_the_origin_then_resolves(tmp_path):

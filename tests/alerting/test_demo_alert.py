@@ -8,9 +8,9 @@ import asyncio
 import pytest
 
 from demo import load
-from demo.launcher import Demo
+from hopscope_cli.collector_process import CollectorProcess
+from hopscope_cli.demo import Demo
 from tests.alerting.test_alerting_end_to_end import Receiver, _wait
-from tests.support import CollectorProcess
 
 pytestmark = pytest.mark.slow
 PATHS = ("/generic", "/slack", "/am")

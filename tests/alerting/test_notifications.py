@@ -65,7 +65,7 @@ def test_alertmanager_v4_payload():
 
 def test_signature_follows_the_documented_recipe():
     body = render(FIRING, "generic", DASH, "oncall")
-    sent = headers(FIRING, body, "s3cret", timestamp=1_795_300_000)
+    sent = headers(FIRING.id, body, "s3cret", timestamp=1_795_300_000)
     expected = "sha256=" + hmac.new(b"s3cret", b"1795300000." + body, hashlib.sha256).hexdigest()
     assert sent["X-Hopscope-Signature"] == expected
     assert sent["X-Hopscope-Idempotency-Key"] == "n-1"
@@ -73,4 +73,4 @@ def test_signature_follows_the_documented_recipe():
     assert not verify("s3cret", sent["X-Hopscope-Timestamp"], body + b" ", expected, now=1_795_300_100)
     assert not verify("wrong", sent["X-Hopscope-Timestamp"], body, expected, now=1_795_300_100)
     assert not verify("s3cret", sent["X-Hopscope-Timestamp"], body, expected, now=1_795_309_999)  # stale
-    assert "X-Hopscope-Signature" not in headers(FIRING, body, None, timestamp=1)
+    assert "X-Hopscope-Signature" not in headers(FIRING.id, body, None, timestamp=1)

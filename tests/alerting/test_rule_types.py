@@ -12,10 +12,13 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
+from alerting.channels import ChannelRegistry
 from alerting.conditions import Readers
 from alerting.evaluator import Evaluator
 from alerting.rules import parse_rule
-from storage.alert_store import AlertOutbox
+from storage.alert_objects import ChannelStore
+from storage.alert_outbox import AlertOutbox
+from storage.alert_state import AlertStateStore
 from storage.log_reader import LogReader
 from storage.metric_reader import MetricReader
 from storage.service_reader import ServiceReader
@@ -73,7 +76,15 @@ def seeded(collector):
 
 def _evaluator(ch, rules) -> Evaluator:
     readers = Readers(TraceReader(ch), ServiceReader(ch), LogReader(ch), MetricReader(ch))
-    return Evaluator(readers, AlertOutbox(ch), None, lambda: rules, "http://dash")
+    return Evaluator(
+        readers,
+        AlertOutbox(ch),
+        AlertStateStore(ch),
+        lambda: rules,
+        ChannelRegistry([], ChannelStore(ch)),
+        list,
+        "http://dash",
+    )
 
 
 def _fire_and_resolve(ch, rule, now, later_rule_ok=True):
@@ -142,3 +153,14 @@ def test_no_data_fires_when_a_service_goes_silent_and_resolves_when_it_returns(c
     body = to_request([S("w", n["worker"], "job")], os.urandom(16).hex(), now + LATER - 10**9).SerializeToString()
     assert collector.post("/v1/traces", content=body, headers=PB).status_code == 200
     assert [r.status for r in evaluator.run_once(now + LATER + 10**9)] == ["resolved"]
+
+
+def test_a_restarted_evaluator_neither_resends_nor_forgets(ch, seeded):
+    n, tag, now = seeded
+    rule = parse_rule({"name": f"restart-{tag}", "type": "error_rate", "service": n["web"], "window": "1m",
+                       "threshold": 0.25})  # fmt: skip
+    assert [f.status for f in _evaluator(ch, [rule]).run_once(now)] == ["firing"]
+    restarted = _evaluator(ch, [rule])  # a new collector on the same store
+    restarted.restore()
+    assert restarted.run_once(now + 10**9) == []  # still firing, and already notified
+    assert [r.status for r in restarted.run_once(now + LATER)] == ["resolved"]

@@ -1,5 +1,6 @@
 """The scenario library: small traces with the failure chains a person would name, written next
-to them. Each scenario is sent through the collector over OTLP by the tests."""
+to them. Each scenario is analysed directly (`to_spans`, tests/analysis/test_chains.py) and sent
+through the collector over OTLP (`to_request`, tests/analysis/test_scenarios.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from dataclasses import dataclass, field
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from core.types import Span, SpanEvent
 
 KINDS = {"Internal": 1, "Server": 2, "Client": 3, "Producer": 4, "Consumer": 5}
 UNSET, OK, ERROR = 0, 1, 2
@@ -82,6 +85,39 @@ def to_request(spans: list[S], trace_id: str, base_ns: int | None = None) -> Exp
         for linked in spec.links:
             span.links.add(trace_id=bytes.fromhex(trace_id), span_id=span_id(trace_id, linked))
     return request
+
+
+_KIND_NAMES = {1: "Internal", 2: "Server", 3: "Client", 4: "Producer", 5: "Consumer"}
+_STATUS_NAMES = {UNSET: "Unset", OK: "Ok", ERROR: "Error"}
+
+
+def to_spans(specs: list[S], trace_id: str, base_ns: int = 1_795_000_000 * 10**9) -> list[Span]:
+    """The spans as storage reads them back with their attributes (what trace detail analyses)."""
+    spans = []
+    for spec in specs:
+        start = base_ns + spec.start_ms * 10**6
+        events: tuple[SpanEvent, ...] = ()
+        if spec.exception:
+            attrs = {"exception.type": spec.exception[0], "exception.message": spec.exception[1]}
+            events = (SpanEvent(start + 1, "exception", attrs),)
+        spans.append(
+            Span(
+                trace_id=trace_id,
+                span_id=span_id(trace_id, spec.id).hex(),
+                parent_span_id=span_id(trace_id, spec.parent).hex() if spec.parent else "",
+                name=spec.name,
+                kind=spec.kind,
+                service=spec.service,
+                start_ns=start,
+                duration_ns=spec.duration_ms * 10**6,
+                status_code=_STATUS_NAMES[spec.status],
+                status_message=spec.message,
+                attributes={key: str(value) for key, value in spec.attrs.items()},
+                events=events,
+                links=tuple((trace_id, span_id(trace_id, linked).hex()) for linked in spec.links),
+            )
+        )
+    return spans
 
 
 def _hop_chain(services: list[str], origin_exception=("TimeoutError", "read timed out")) -> list[S]:

@@ -88,7 +88,7 @@ def test_services_report_rate_errors_and_latency(collector, names):
     web, inv = items[names["web"]], items[names["inv"]]
     assert (web["requests"], web["errors"]) == (4, 3) and web["error_rate"] == pytest.approx(0.75)
     assert (inv["requests"], inv["errors"]) == (1, 1)
-    assert web["p50_ms"] == pytest.approx(10, rel=0.01) and web["requests_per_second"] > 0
+    assert web["p50_ns"] == pytest.approx(10e6, rel=0.01) and web["requests_per_second"] > 0
     ops = collector.get("/api/v1/services", params={"since": "15m", "service": names["api"]}).json()
     assert [(o["name"], o["requests"], o["errors"]) for o in ops["items"]] == [("GET /data", 3, 3)]
 

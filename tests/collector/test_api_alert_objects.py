@@ -25,10 +25,10 @@ def test_channels_are_created_listed_without_secrets_and_removed(collector):
     assert collector.post("/api/v1/alert-channels", json=body).status_code == 409
     changed = collector.put(f"/api/v1/alert-channels/{name}", json={**body, "format": "alertmanager"})
     assert changed.json()["format"] == "alertmanager"
-    evaluator = collector.app.state.evaluator
-    assert evaluator.channels[name].secret.get_secret_value() == "top-secret"  # kept for signing
+    channels = collector.app.state.alerting.channels
+    assert channels.get(name).secret.get_secret_value() == "top-secret"  # kept for signing
     assert collector.delete(f"/api/v1/alert-channels/{name}").status_code == 204
-    assert name not in evaluator.channels
+    assert name not in channels.all()
 
 
 def test_bad_channels_and_silences_are_400(collector):

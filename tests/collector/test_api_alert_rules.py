@@ -78,7 +78,7 @@ def test_an_invalid_rule_file_stops_the_collector_with_the_line(tmp_path):
     path = tmp_path / "alerts.yaml"
     path.write_text("rules:\n  - name: a\n    type: error_rate\n    service: x\n    threshold: 7\n")
     out = subprocess.run(
-        [sys.executable, "-m", "collector.cli", "collector", "--data-dir", str(tmp_path / "d")],
+        [sys.executable, "-m", "hopscope_cli", "collector", "--data-dir", str(tmp_path / "d")],
         capture_output=True,
         text=True,
         timeout=60,

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from collector.cli import build_parser, main, resolve_settings
+from hopscope_cli.main import build_parser, main, resolve_settings
 
 
 def _settings(argv, monkeypatch, env=None):
@@ -51,7 +51,7 @@ def test_bad_flag_value_exits_with_usage():
 
 @pytest.mark.parametrize("argv", [["--help"], ["collector", "--help"], ["up", "--help"], ["migrate", "--help"]])
 def test_help_describes_every_command(argv):
-    out = subprocess.run([sys.executable, "-m", "collector.cli", *argv], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-m", "hopscope_cli", *argv], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     text = out.stdout
     if argv == ["--help"]:

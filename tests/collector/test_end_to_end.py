@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-import httpx2 as httpx
+import httpx
 import pytest
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
@@ -27,8 +27,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
+from hopscope_cli.collector_process import CollectorProcess
+from hopscope_cli.processes import query_data_dir
 from storage.migrations import latest_version
-from tests.support import CollectorProcess, query_data_dir
 
 pytestmark = pytest.mark.slow
 PB = {"Content-Type": "application/x-protobuf"}
@@ -319,7 +320,7 @@ def test_full_queue_answers_503_and_shutdown_flushes_what_was_accepted(tmp_path)
 
 
 def _migrate(data_dir) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "collector.cli", "migrate", "--data-dir", str(data_dir)]
+    cmd = [sys.executable, "-m", "hopscope_cli", "migrate", "--data-dir", str(data_dir)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 

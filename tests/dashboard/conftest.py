@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import time
 
-import httpx2 as httpx
+import httpx
 import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
+from hopscope_cli.collector_process import CollectorProcess
 from tests.analysis.scenarios import ERROR, S, to_request
-from tests.support import CollectorProcess
 
 PB = {"Content-Type": "application/x-protobuf"}
 

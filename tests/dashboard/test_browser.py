@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from hopscope_cli.processes import free_port, wait_http_ok
 from tests.dashboard.conftest import seed
-from tests.support import free_port, wait_http_ok
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
@@ -30,7 +30,7 @@ def platform(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "collector.cli",
+            "hopscope_cli",
             "up",
             "--port",
             str(port),

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.polling import wait_until
+
 PAGES = Path(__file__).resolve().parents[2] / "dashboard" / "views"
 
 
@@ -105,7 +107,7 @@ def test_a_trace_with_thousands_of_spans_stays_usable(seeded_collector, monkeypa
     import os
     import time
 
-    import httpx2 as httpx
+    import httpx
 
     from tests.analysis.scenarios import ERROR, S, to_request
 
@@ -141,9 +143,8 @@ def test_a_trace_with_thousands_of_spans_stays_usable(seeded_collector, monkeypa
 
 
 def test_alerts_page_shows_firing_alerts_and_rules(seeded_collector, monkeypatch):
-    import time
 
-    import httpx2 as httpx
+    import httpx
 
     app = _run("alerts.py", monkeypatch, seeded_collector.url)
     assert "Nothing is firing." in _text(app) or "firing" in _text(app)
@@ -156,9 +157,7 @@ def test_alerts_page_shows_firing_alerts_and_rules(seeded_collector, monkeypatch
         "severity": "critical",
     }
     assert httpx.post(seeded_collector.url + "/api/v1/alert-rules", json=rule).status_code == 201
-    deadline = time.monotonic() + 30
-    while not httpx.get(seeded_collector.url + "/api/v1/alerts").json() and time.monotonic() < deadline:
-        time.sleep(0.3)
+    wait_until(lambda: httpx.get(seeded_collector.url + "/api/v1/alerts").json(), 30, "the alert to fire")
     app = _run("alerts.py", monkeypatch, seeded_collector.url)
     text = _text(app)
     assert ":red[●] firing **dash-frontend-errors** (service=frontend) · value 0.5" in text

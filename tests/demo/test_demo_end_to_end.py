@@ -4,14 +4,15 @@ then everything checked from storage (spans, links, logs, metrics, exceptions)."
 from __future__ import annotations
 
 import asyncio
-import time
 
-import httpx2 as httpx
+import httpx
 import pytest
 
 from demo import load
-from demo.launcher import Demo
-from tests.support import CollectorProcess, query_data_dir
+from hopscope_cli.collector_process import CollectorProcess
+from hopscope_cli.demo import Demo
+from hopscope_cli.processes import query_data_dir
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +37,7 @@ def shop(tmp_path_factory):
             demo.set_fault("slow_db", True)
             slow = send(3)
             demo.set_fault("slow_db", False)
-            time.sleep(1.0)  # let the shipping worker drain the queue
+            wait_until(lambda: httpx.get(demo.urls["queue"] + "/topics/orders").json()["depth"] == 0, 30, "shipping")
         finally:
             exits = demo.stop()
         failures = httpx.get(collector.url + "/api/v1/failures?since=30m", timeout=60).json()

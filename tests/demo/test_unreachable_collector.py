@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-import httpx2 as httpx
+import httpx
 import pytest
 
-from tests.support import free_port
+from hopscope_cli.processes import free_port, wait_http_ok
 
 pytestmark = pytest.mark.slow
 
@@ -50,13 +50,7 @@ def test_service_is_unharmed_when_the_collector_is_unreachable(tmp_path, collect
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(url + "/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_http_ok(url + "/healthz", 60, proc)
         statuses = []
         with httpx.Client(timeout=10) as client:
             for i in range(6000):

@@ -6,17 +6,23 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 
+import httpx
 import pytest
 
-from tests.support import free_port, query_data_dir
+from hopscope_cli.processes import free_port, query_data_dir
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.slow
 
 
 def _hopscope(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "collector.cli", *args], capture_output=True, text=True, **kwargs)
+    return subprocess.run([sys.executable, "-m", "hopscope_cli", *args], capture_output=True, text=True, **kwargs)
+
+
+def _frontend_errors(collector: str) -> int:
+    services = httpx.get(collector + "/api/v1/services", params={"since": "5m"}, timeout=30).json()["items"]
+    return sum(s["errors"] for s in services if s["name"] == "frontend")
 
 
 def test_up_demo_produces_failing_multi_hop_traffic(tmp_path):
@@ -27,7 +33,7 @@ def test_up_demo_produces_failing_multi_hop_traffic(tmp_path):
         [
             sys.executable,
             "-m",
-            "collector.cli",
+            "hopscope_cli",
             "up",
             "--demo",
             "--port",
@@ -43,13 +49,11 @@ def test_up_demo_produces_failing_multi_hop_traffic(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 90
-        while "[load]" not in (tmp_path / "up.log").read_text() and time.monotonic() < deadline:
-            assert up.poll() is None, (tmp_path / "up.log").read_text()
-            time.sleep(0.5)
+        wait_until(lambda: up.poll() is not None or "[load]" in (tmp_path / "up.log").read_text(), 90, "the load")
+        assert up.poll() is None, (tmp_path / "up.log").read_text()
         switched = _hopscope("fault", "ledger_timeout", "on", "--data-dir", str(data), timeout=60)
         assert switched.returncode == 0 and "in 7 of 7 demo services" in switched.stdout, switched
-        time.sleep(6)
+        wait_until(lambda: _frontend_errors(f"http://127.0.0.1:{port}") >= 5, 60, "frontend errors")
         up.send_signal(signal.SIGTERM)
         assert up.wait(60) == 0
     finally:

@@ -1,8 +1,8 @@
 import pytest
 
+from hopscope_cli.processes import free_port
 from storage.connection import connect, describe, embedded_url, validate_identifier
 from storage.errors import ConfigurationError, StorageUnavailable
-from tests.support import free_port
 
 
 def test_embedded_url_is_absolute(tmp_path, monkeypatch):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from demo.faults import FAULTS
+from hopscope_cli.processes import ProcessExited, free_port, wait_http_ok
 
 # service name -> module under demo.services
 MODULES = {
@@ -29,12 +29,6 @@ MODULES = {
     "shipping": "shipping",
 }
 STATE_FILE = "demo.json"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -54,7 +48,7 @@ class Demo:
             raise ValueError(f"unknown fault(s) {', '.join(sorted(unknown))}; known: {', '.join(FAULTS)}")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
-        self.urls = {name: f"http://127.0.0.1:{_free_port()}" for name in MODULES}
+        self.urls = {name: f"http://127.0.0.1:{free_port()}" for name in MODULES}
         env = {
             **os.environ,
             **{f"DEMO_{name.upper()}_URL": url for name, url in self.urls.items()},
@@ -64,7 +58,7 @@ class Demo:
             "HOPSCOPE_ENVIRONMENT": "demo",
             "HOPSCOPE_SERVICE_VERSION": "1.0.0",
             # Probes, fault switches and the worker's queue polling are plumbing, not traffic.
-            "OTEL_PYTHON_FASTAPI_EXCLUDED_URLS": "/healthz,/control/,/topics/orders/poll",
+            "OTEL_PYTHON_FASTAPI_EXCLUDED_URLS": "/healthz,/control/,/topics/orders/poll,/topics/orders$",
             "OTEL_METRIC_EXPORT_INTERVAL": "5000",
         }
         for name, module in MODULES.items():
@@ -94,23 +88,17 @@ class Demo:
         return self
 
     def _wait_healthy(self, timeout: float) -> None:
+        """Every service answers /healthz (they start in parallel, so one deadline for all)."""
         deadline = time.monotonic() + timeout
-        waiting = dict(self.urls)
-        while waiting:
-            for name in list(waiting):
-                proc = self._procs[name]
-                if proc.poll() is not None:
-                    self.stop()
-                    raise RuntimeError(f"demo service {name} exited with {proc.returncode}; see {self.log_path(name)}")
-                try:
-                    if httpx.get(waiting[name] + "/healthz", timeout=1).status_code == 200:
-                        del waiting[name]
-                except httpx.HTTPError:
-                    pass
-            if waiting and time.monotonic() > deadline:
+        for name, url in self.urls.items():
+            try:
+                wait_http_ok(url + "/healthz", max(0.1, deadline - time.monotonic()), self._procs[name])
+            except ProcessExited:
                 self.stop()
-                raise RuntimeError(f"demo services not healthy after {timeout:.0f}s: {', '.join(waiting)}")
-            time.sleep(0.2)
+                raise RuntimeError(f"demo service {name} exited; see {self.log_path(name)}") from None
+            except TimeoutError:
+                self.stop()
+                raise RuntimeError(f"demo service {name} not healthy after {timeout:.0f}s") from None
 
     def log_path(self, name: str) -> Path:
         return self.data_dir / "logs" / f"{name}.log"
@@ -173,9 +161,8 @@ def running_services(data_dir: Path) -> dict[str, str]:
 class DemoCompanion:
     """The demo as `hopscope up --demo` runs it beside the collector: services, then load."""
 
-    def __init__(self, settings, rate: float, faults: tuple[str, ...] = ()) -> None:
-        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-        self.demo = Demo(f"http://{host}:{settings.port}", Path(settings.data_dir).resolve() / "demo", faults)
+    def __init__(self, collector_url: str, data_dir: Path, rate: float, faults: tuple[str, ...] = ()) -> None:
+        self.demo = Demo(collector_url, Path(data_dir).resolve() / "demo", faults)
         self.rate = rate
 
     def start(self) -> None:

@@ -1,60 +1,14 @@
-"""Alert rules created through the API, kept in ClickHouse so they survive restarts."""
+"""The notification outbox: one entry per notification and channel, with where its delivery
+stands, and the log of every delivery attempt. In ClickHouse, so a restart loses nothing."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
 from clickhouse_connect.driver.client import Client
 
-_CURRENT = """
-SELECT Name, argMax(Body, Version) AS body, argMax(Deleted, Version) AS deleted
-FROM {table}
-GROUP BY Name
-HAVING deleted = 0
-ORDER BY Name
-"""
-
-_WRITE = """
-INSERT INTO {table} (Name, Version, Deleted, Body)
-VALUES ({name:String}, {version:UInt64}, {deleted:UInt8}, {body:String})
-"""
-
-# The tables of the objects kept this way (fixed names: never from a request).
-RULES, CHANNELS, SILENCES = "hopscope_alert_rules", "hopscope_alert_channels", "hopscope_alert_silences"
-
-
-class AlertRuleStore:
-    """JSON bodies by name (alert rules by default; channels and silences with their table), the
-    newest version winning. Writes are single rows: these change rarely."""
-
-    def __init__(self, client: Client, table: str = RULES) -> None:
-        if table not in (RULES, CHANNELS, SILENCES):
-            raise ValueError(f"not an alerting table: {table}")
-        self._client = client
-        self._table = table
-
-    def all(self) -> dict[str, dict]:
-        rows = self._client.query(_CURRENT.replace("{table}", self._table)).result_rows
-        return {name: json.loads(body) for name, body, _ in rows}
-
-    def put(self, name: str, body: dict) -> None:
-        self._write(name, json.dumps(body, sort_keys=True), deleted=False)
-
-    def delete(self, name: str) -> None:
-        self._write(name, "", deleted=True)
-
-    def _write(self, name: str, body: str, deleted: bool) -> None:
-        # Versions are nanosecond timestamps: the latest write wins, also across collectors.
-        self._client.command(
-            _WRITE.replace("{table}", self._table),
-            parameters={"name": name, "version": time.time_ns(), "deleted": int(deleted), "body": body},
-        )
-
-
-_STATE_READ = "SELECT argMax(Body, Version) FROM hopscope_alert_state WHERE Id = 0"
-_STATE_WRITE = "INSERT INTO hopscope_alert_state (Id, Version, Body) VALUES (0, {version:UInt64}, {body:String})"
+from storage.sql_text import compose
 
 _OUTBOX_COLUMNS = (
     "Id",
@@ -113,13 +67,6 @@ class AlertOutbox:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def load_state(self) -> list[dict]:
-        body = self._client.query(_STATE_READ).result_rows[0][0]
-        return json.loads(body) if body else []
-
-    def save_state(self, alerts: list[dict]) -> None:
-        self._client.command(_STATE_WRITE, parameters={"version": time.time_ns(), "body": json.dumps(alerts)})
-
     def enqueue(self, entries: list[OutboxEntry]) -> None:
         if entries:
             self._write(entries)
@@ -150,7 +97,7 @@ class AlertOutbox:
         self._client.insert("hopscope_alert_outbox", rows, column_names=list(_OUTBOX_COLUMNS))
 
     def _select(self, having: str, limit: int, where: str = "1", order: str = "next_ms", **params) -> list[OutboxEntry]:
-        sql = _OUTBOX_LATEST.replace("{where}", where).replace("{having}", having).replace("{order}", order)
+        sql = compose(_OUTBOX_LATEST, where=where, having=having, order=order)
         rows = self._client.query(sql, parameters={"limit": limit, **params}).result_rows
         return [OutboxEntry(*row) for row in rows]
 

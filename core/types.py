@@ -1,8 +1,21 @@
-"""The shared vocabulary: spans as read from storage, and the failure chains computed from them."""
+"""The shared vocabulary: time ranges, spans as read from storage, and the failure chains computed
+from them. Plain frozen data; storage, analysis, alerting and the collector all speak it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """[since_ns, until_ns) in Unix nanoseconds."""
+
+    since_ns: int
+    until_ns: int
+
+    @property
+    def seconds(self) -> float:
+        return (self.until_ns - self.since_ns) / 1e9
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
+import dashboard
+from hopscope_cli.processes import local_url, stop_process, wait_http_ok
 
-APP = Path(__file__).resolve().parent / "app.py"
+APP = Path(dashboard.__file__).resolve().parent / "app.py"
 
 
 def command(host: str, port: int) -> list[str]:
@@ -54,7 +53,7 @@ class DashboardCompanion:
 
     def __init__(self, host: str, port: int, api_url: str) -> None:
         self.host, self.port, self.api_url = host, port, api_url
-        self.url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        self.url = local_url(host, port)
         self._proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> None:
@@ -64,20 +63,13 @@ class DashboardCompanion:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self._proc.poll() is None:
-            try:
-                if httpx.get(self.url + "/_stcore/health", timeout=1).status_code == 200:
-                    print(f"dashboard: {self.url}", flush=True)
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        print(f"hopscope: the dashboard did not start on {self.url}", file=sys.stderr, flush=True)
+        try:
+            wait_http_ok(self.url + "/_stcore/health", timeout, self._proc)
+        except (TimeoutError, RuntimeError) as exc:
+            print(f"hopscope: the dashboard did not start on {self.url}: {exc}", file=sys.stderr, flush=True)
+            return
+        print(f"dashboard: {self.url}", flush=True)
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
+        if self._proc is not None:
+            stop_process(self._proc, 10)

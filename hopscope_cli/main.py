@@ -1,7 +1,7 @@
-"""The `hopscope` command: `hopscope collector`, `hopscope up`, `hopscope migrate`.
+"""The `hopscope` command: `hopscope collector | up | migrate | dashboard | fault`.
 
 Flags override `HOPSCOPE_*` environment variables, which override the defaults (see
-collector.settings). Settings are resolved here once and passed down.
+collector.settings). Settings and the alert rule file are read here once and passed down.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from alerting.rules import AlertConfig, ConfigError, load_config_file
 from collector.settings import Settings
 
 _FLAGS = {  # flag -> (settings field, type, help)
@@ -99,8 +100,9 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
+def _serve(settings: Settings, args: argparse.Namespace, alert_config: AlertConfig | None) -> int:
     from collector.server import serve
+    from hopscope_cli.up import companions
 
     print(
         f"hopscope collector: OTLP/HTTP on http://{settings.host}:{settings.port}  "
@@ -108,45 +110,19 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         flush=True,
     )
     if args.command == "collector":
-        return serve(settings)
-    companions = []
-    if not args.no_dashboard:
-        from dashboard.launcher import DashboardCompanion
-
-        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
-        companions.append(DashboardCompanion(settings.host, args.dashboard_port, f"http://{host}:{settings.port}"))
-    if args.demo:
-        from demo.launcher import DemoCompanion
-
-        faults = tuple(filter(None, args.demo_faults.split(",")))
-        companions.append(DemoCompanion(settings, rate=args.demo_rate, faults=faults))
-    return serve(settings, companion=Companions(companions))
-
-
-class Companions:
-    """Several companions started in order and stopped in reverse order."""
-
-    def __init__(self, members: list) -> None:
-        self.members = members
-
-    def start(self) -> None:
-        for member in self.members:
-            member.start()
-
-    def stop(self) -> None:
-        for member in reversed(self.members):
-            member.stop()
+        return serve(settings, alert_config)
+    return serve(settings, alert_config, companion=companions(settings, args))
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from dashboard.launcher import run
+    from hopscope_cli.dashboard import run
 
     return run(args.host, args.port, args.api_url)
 
 
 def _fault(settings: Settings, args: argparse.Namespace) -> int:
     from demo.faults import FAULTS
-    from demo.launcher import running_services, set_fault
+    from hopscope_cli.demo import running_services, set_fault
 
     if args.name is None:
         for name, text in FAULTS.items():
@@ -185,12 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"hopscope: invalid setting: {exc}", file=sys.stderr)
         return 2
-    if args.command in ("collector", "up") and settings.alert_rules_file is not None:
-        from alerting.rules import ConfigError
-        from collector.main import load_alert_config
-
+    alert_config = None
+    if args.command in ("collector", "up"):
         try:
-            load_alert_config(settings.alert_rules_file)
+            alert_config = load_config_file(settings.alert_rules_file)
         except (ConfigError, OSError) as exc:
             print(f"hopscope: the alert rule file is invalid:\n{exc}", file=sys.stderr)
             return 2
@@ -200,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         return _migrate(settings)
     if args.command == "fault":
         return _fault(settings, args)
-    return _serve(settings, args)
+    return _serve(settings, args, alert_config)
 
 
 if __name__ == "__main__":

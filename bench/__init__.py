@@ -1,0 +1,1 @@
+"""Benchmarks, run by hand (`python bench/NAME.py`); results in docs/benchmarks.md. Not tests."""

@@ -1,0 +1,5 @@
+import sys
+
+from hopscope_cli.main import main
+
+sys.exit(main())

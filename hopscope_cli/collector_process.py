@@ -1,0 +1,62 @@
+"""`hopscope collector` as a child process on a free port, for the benchmarks and the tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO
+
+from hopscope_cli.processes import ProcessExited, free_port, stop_process, wait_http_ok
+
+
+class CollectorProcess:
+    """A collector in a subprocess on a free port, ready once `/readyz` answers; a context manager.
+
+    `stop()` sends SIGTERM: the collector flushes everything it accepted and exits 0."""
+
+    def __init__(self, data_dir: Path, *args: str, env: dict | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = args
+        self.env = {**os.environ, "HOPSCOPE_FLUSH_INTERVAL_SECONDS": "0.2", **(env or {})}
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.data_dir.parent / f"collector-{self.port}.log"
+        self._log: IO[str] | None = None
+
+    def start(self, timeout: float = 60.0) -> CollectorProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        cmd = [sys.executable, "-m", "hopscope_cli", "collector", "--port", str(self.port),
+               "--data-dir", str(self.data_dir), *self.args]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=self.env)
+        try:
+            wait_http_ok(self.url + "/readyz", timeout, self.proc)
+        except ProcessExited:
+            code = self.stop()
+            raise AssertionError(f"collector exited with {code}: {self.log()}") from None
+        except TimeoutError:
+            self.stop()
+            raise AssertionError(f"collector not ready after {timeout}s: {self.log()}") from None
+        return self
+
+    def stop(self, timeout: float = 60.0) -> int:
+        """SIGTERM, then wait (SIGKILL after `timeout`); returns the exit code."""
+        if self.proc is None:
+            return 0
+        code = stop_process(self.proc, timeout)
+        if self._log is not None:
+            self._log.close()
+        self.proc = None
+        return code
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
+
+    def __enter__(self) -> CollectorProcess:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,57 @@
+"""The "failed", "peer" and HTTP-status rules exist twice: in Python (`analysis.chains`, used on
+spans read with their attributes, as trace detail does) and in SQL (migrations 004 and 007, the
+columns /failures and alerting read). Both must say the same for every span of the scenario
+library and for the edge cases below."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from analysis.chains import http_status, is_failed, peer
+from storage.model.from_rows import ANALYSIS_COLUMNS, analysis_span_from_row
+from storage.trace_reader import TraceReader
+from tests.analysis.scenarios import ERROR, OK, SCENARIOS, S, to_request
+
+PB = {"Content-Type": "application/x-protobuf"}
+
+EDGE_CASES = [
+    S("both-codes", "web", "GET /", attrs={"http.response.status_code": 200, "http.status_code": 502}),
+    S("ok-500", "web", "GET /", status=OK, attrs={"http.response.status_code": 500}),
+    S("client-500", "web", "GET", kind="Client", attrs={"http.response.status_code": 500}),
+    S("not-a-number", "web", "GET /", attrs={"http.status_code": "5xx"}),
+    S("url-peer", "web", "GET", kind="Client", attrs={"url.full": "http://ledger:8080/entries?x=1"}),
+    S("old-url-peer", "web", "GET", kind="Client", attrs={"http.url": "https://user@pay.example/x"}),
+    S("nothing-known", "web", "call", kind="Client"),
+    S("producer", "web", "publish", kind="Producer", attrs={"messaging.destination.name": "orders"}),
+    S("server-with-peer-attrs", "web", "GET /", attrs={"server.address": "10.0.0.1"}),
+    S("peer-order", "web", "q", kind="Client", attrs={"server.address": "db-host", "db.system": "mysql"}),
+    S("error-and-ok-http", "web", "GET /", status=ERROR, attrs={"http.response.status_code": 200}),
+]
+
+
+def test_python_and_sql_rules_agree_on_every_span(collector, ch):
+    trace_ids = []
+    cases = [scenario.spans for scenario in SCENARIOS] + [EDGE_CASES]
+    for spans in cases:
+        trace_id = os.urandom(16).hex()
+        body = to_request(spans, trace_id, time.time_ns() - 60 * 10**9).SerializeToString()
+        assert collector.post("/v1/traces", content=body, headers=PB).status_code == 200
+        trace_ids.append(trace_id)
+
+    reader = TraceReader(ch)
+    compared = 0
+    for trace_id in trace_ids:
+        with_attributes = {s.span_id: s for s in reader.get_trace(trace_id)}
+        rows = ch.query(
+            f"SELECT {ANALYSIS_COLUMNS} FROM otel_traces WHERE TraceId = {{t:String}}", parameters={"t": trace_id}
+        ).result_rows
+        for row in rows:
+            derived = analysis_span_from_row(row)
+            span = with_attributes[derived.span_id]
+            where = f"{span.service} {span.name} {span.kind} {span.attributes}"
+            assert is_failed(span) == is_failed(derived), where
+            assert peer(span) == peer(derived), where
+            assert http_status(span) == http_status(derived), where
+            compared += 1
+    assert compared >= sum(len(spans) for spans in cases)

@@ -1,0 +1,71 @@
+"""LogReader against the embedded ClickHouse: words, severity, attributes, paging, a trace's logs."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from core.types import TimeRange
+from storage.log_reader import LogQuery, LogReader
+
+PB = {"Content-Type": "application/x-protobuf"}
+
+
+def _send_logs(collector, service: str, records: list[tuple[int, str, dict]], trace_id: bytes = b"") -> int:
+    base = time.time_ns() - 20 * 10**9
+    request = ExportLogsServiceRequest()
+    rl = request.resource_logs.add()
+    rl.resource.attributes.add(key="service.name", value=AnyValue(string_value=service))
+    scope = rl.scope_logs.add()
+    for i, (severity, body, attrs) in enumerate(records):
+        record = scope.log_records.add(time_unix_nano=base + i, severity_number=severity, trace_id=trace_id)
+        record.body.string_value = body
+        for key, value in attrs.items():
+            record.attributes.add(key=key, value=AnyValue(string_value=value))
+    assert collector.post("/v1/logs", content=request.SerializeToString(), headers=PB).status_code == 200
+    return base
+
+
+def test_search_by_words_severity_and_attribute_newest_first(collector, ch, service_name):
+    base = _send_logs(
+        collector,
+        service_name,
+        [(9, "cart loaded", {}), (17, "Payment DECLINED for cart", {"user": "u1"}), (13, "payment slow", {})],
+    )
+    reader, window = LogReader(ch), TimeRange(base - 10**9, base + 10**9)
+
+    def bodies(**query) -> list[str]:
+        return [r.body for r in reader.search(LogQuery(service=service_name, **query), window, 10)[0]]
+
+    assert bodies() == ["payment slow", "Payment DECLINED for cart", "cart loaded"]
+    assert bodies(words=("payment",)) == ["payment slow", "Payment DECLINED for cart"]
+    assert bodies(words=("payment", "cart")) == ["Payment DECLINED for cart"]
+    assert bodies(min_severity=13) == ["payment slow", "Payment DECLINED for cart"]
+    assert bodies(attributes=(("user", "u1"),)) == ["Payment DECLINED for cart"]
+    assert reader.count(LogQuery(service=service_name, min_severity=17), window) == 1
+
+
+def test_pages_follow_the_cursor_without_gaps_or_repeats(collector, ch, service_name):
+    base = _send_logs(collector, service_name, [(9, f"line {i}", {}) for i in range(7)])
+    reader, window = LogReader(ch), TimeRange(base - 10**9, base + 10**9)
+    seen, cursor = [], None
+    while True:
+        page, cursor = reader.search(LogQuery(service=service_name), window, 3, after=cursor)
+        seen += [r.body for r in page]
+        if cursor is None:
+            break
+    assert seen == [f"line {i}" for i in reversed(range(7))]
+
+
+def test_for_trace_reads_the_logs_of_one_trace(collector, ch, service_name):
+    from tests.analysis.scenarios import S, to_request
+
+    trace_hex = os.urandom(16).hex()
+    spans = to_request([S("root", service_name, "GET /")], trace_hex, time.time_ns() - 20 * 10**9)
+    assert collector.post("/v1/traces", content=spans.SerializeToString(), headers=PB).status_code == 200
+    _send_logs(collector, service_name, [(17, "inside the trace", {})], trace_id=bytes.fromhex(trace_hex))
+    _send_logs(collector, service_name, [(17, "outside", {})])
+    assert [r.body for r in LogReader(ch).for_trace(trace_hex)] == ["inside the trace"]

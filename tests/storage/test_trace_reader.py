@@ -1,0 +1,64 @@
+"""TraceReader against the embedded ClickHouse: one trace by id, failing traces, search."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from core.types import TimeRange
+from storage.trace_reader import TraceQuery, TraceReader
+from tests.analysis.scenarios import ERROR, S, to_request
+
+PB = {"Content-Type": "application/x-protobuf"}
+
+
+def _send(collector, spans: list[S], base_ns: int) -> str:
+    trace_id = os.urandom(16).hex()
+    body = to_request(spans, trace_id, base_ns).SerializeToString()
+    assert collector.post("/v1/traces", content=body, headers=PB).status_code == 200
+    return trace_id
+
+
+def _window(base_ns: int) -> TimeRange:
+    return TimeRange(base_ns - 60 * 10**9, base_ns + 60 * 10**9)
+
+
+def test_get_trace_returns_every_span_with_nanoseconds_and_attributes(collector, ch, service_name):
+    base = time.time_ns() - 30 * 10**9 + 123
+    trace_id = _send(
+        collector,
+        [S("root", service_name, "GET /", attrs={"http.route": "/"}), S("db", service_name, "SELECT", parent="root")],
+        base,
+    )
+    spans = TraceReader(ch).get_trace(trace_id)
+    assert sorted(s.name for s in spans) == ["GET /", "SELECT"]
+    root = next(s for s in spans if s.name == "GET /")
+    assert root.start_ns == base and root.attributes["http.route"] == "/" and root.parent_span_id == ""
+    assert TraceReader(ch).get_trace(os.urandom(16).hex()) == []
+
+
+def test_failing_traces_carry_the_derived_columns(collector, ch, service_name):
+    base = time.time_ns() - 30 * 10**9
+    failing = _send(collector, [S("root", service_name, "GET /", status=ERROR)], base)
+    healthy = _send(collector, [S("root", service_name, "GET /")], base)
+    found = TraceReader(ch).failing_traces(_window(base), limit=1000)
+    assert failing in found and healthy not in found
+    [span] = found[failing]
+    assert span.failed is True and span.attributes == {} and span.http_status == 0
+
+
+def test_search_filters_by_service_status_duration_and_attribute(collector, ch, service_name):
+    base = time.time_ns() - 30 * 10**9
+    slow = _send(collector, [S("r", service_name, "GET /a", duration_ms=900, attrs={"tier": "free"})], base)
+    fast = _send(collector, [S("r", service_name, "GET /b", duration_ms=2, status=ERROR)], base + 1000)
+    reader, window = TraceReader(ch), _window(base)
+
+    def ids(**filters) -> list[str]:
+        return [t.trace_id for t in reader.search(TraceQuery(service=service_name, **filters), window, 10)]
+
+    assert ids() == [fast, slow]  # newest first
+    assert ids(status="error") == [fast] and ids(status="ok") == [slow]
+    assert ids(min_duration_ns=500 * 10**6) == [slow] and ids(max_duration_ns=10**7) == [fast]
+    assert ids(attributes=(("tier", "free"),)) == [slow] and ids(operation="GET /b") == [fast]
+    [summary] = reader.search(TraceQuery(service=service_name, status="error"), window, 10)
+    assert summary.failed and summary.root_service == service_name and summary.spans == 1
