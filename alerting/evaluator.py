@@ -64,6 +64,7 @@ class Evaluator:
         dashboard_url: str,
         interval: float = 30.0,
         repeat_interval: float = 4 * 3600.0,
+        delay: float = 5.0,
     ) -> None:
         self._readers = readers
         self._outbox = outbox
@@ -72,6 +73,10 @@ class Evaluator:
         self._channels = channels
         self._silences = silences
         self._dashboard_url = dashboard_url
+        # Rules look at the data up to `delay` seconds ago: a trace's services export their spans
+        # at different moments, and a rule that fired on the entry span alone would name it as
+        # the origin before the spans below it arrived (Grafana's and Mimir's "evaluation delay").
+        self._delay_ns = int(delay * 10**9)
         self.tracker = Tracker(repeat_interval)
         self._thread = PeriodicThread("hopscope-alerts", self._pass, interval)
 
@@ -99,12 +104,12 @@ class Evaluator:
             self.tracker.forget_rule(known)
         for rule in rules:
             try:
-                observations = observe(rule, self._readers, now_ns)
+                observations = observe(rule, self._readers, now_ns - self._delay_ns)
             except Exception as exc:
                 log.warning("rule %s could not be evaluated: %s", rule.name, exc)
                 continue
             for transition in self.tracker.observe(rule.name, rule.for_, observations, now_ns / 1e9, silenced):
-                notification = self._notification(rule, transition, now_ns)
+                notification = self._notification(rule, transition, now_ns - self._delay_ns)
                 self._enqueue(rule, notification, transition.kind)
                 sent.append(notification)
         self._state.save(self.tracker.snapshot())

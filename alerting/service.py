@@ -26,6 +26,7 @@ class AlertingService:
         *,
         dashboard_url: str,
         interval: float = 30.0,
+        delay: float = 5.0,
         webhook_timeout: float = 10.0,
     ) -> None:
         self.config = config or AlertConfig()
@@ -42,6 +43,7 @@ class AlertingService:
             self.silences,
             dashboard_url,
             interval=interval,
+            delay=delay,
         )
         self.deliverer = Deliverer(stores.outbox, self.channels, timeout=webhook_timeout)
         self.running = False

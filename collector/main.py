@@ -78,6 +78,7 @@ def _alerting(store: Store, settings: Settings, config: AlertConfig | None) -> A
         config,
         dashboard_url=settings.dashboard_url,
         interval=settings.alert_interval_seconds,
+        delay=settings.alert_delay_seconds,
         webhook_timeout=settings.webhook_timeout_seconds,
     )
 

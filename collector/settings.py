@@ -20,6 +20,8 @@ flags override the environment; the defaults below apply last.
 - alert_rules_file: a YAML file of alert rules, channels and silences, validated at start-up.
 - alerts, alert_interval_seconds: evaluate alert rules and deliver webhooks in this collector
   (true, every 30 s); with several collectors, exactly one should.
+- alert_delay_seconds: rules look at the data up to this long ago, so every service of a trace
+  has exported its spans before a notification names the failure's origin (5 s).
 - dashboard_url: where notifications link to (http://127.0.0.1:8501).
 - webhook_timeout_seconds: how long one delivery attempt may take (10 s).
 - rollups, rollup_interval_seconds: roll up the service map per minute in the background (true,
@@ -57,6 +59,7 @@ class Settings(BaseSettings):
     alert_rules_file: Path | None = None
     alerts: bool = True
     alert_interval_seconds: float = Field(30.0, gt=0)
+    alert_delay_seconds: float = Field(5.0, ge=0, le=300)
     dashboard_url: str = "http://127.0.0.1:8501"
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=120)
     rollups: bool = True

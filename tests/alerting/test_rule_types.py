@@ -152,7 +152,7 @@ def test_no_data_fires_when_a_service_goes_silent_and_resolves_when_it_returns(c
     assert silent.status == "firing" and silent.labels["service"] == n["worker"]
     body = to_request([S("w", n["worker"], "job")], os.urandom(16).hex(), now + LATER - 10**9).SerializeToString()
     assert collector.post("/v1/traces", content=body, headers=PB).status_code == 200
-    assert [r.status for r in evaluator.run_once(now + LATER + 10**9)] == ["resolved"]
+    assert [r.status for r in evaluator.run_once(now + LATER + 10 * 10**9)] == ["resolved"]
 
 
 def test_a_restarted_evaluator_neither_resends_nor_forgets(ch, seeded):
