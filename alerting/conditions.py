@@ -25,7 +25,7 @@ from alerting.state import Observation
 from analysis.grouping import failure_groups
 from analysis.histograms import quantile as histogram_quantile
 from core.types import FailureGroup, TimeRange
-from storage.log_reader import SEVERITY_FLOOR, LogQuery, LogReader
+from storage.log_reader import SEVERITY_FLOOR, LogQuery, LogReader, search_terms
 from storage.metric_reader import MetricReader
 from storage.service_reader import ServiceReader
 from storage.trace_reader import TraceReader
@@ -104,7 +104,7 @@ def observe(rule: Rule, readers: Readers, now_ns: int) -> list[Observation]:
             for g in recent
         ]
     if isinstance(rule, LogCountRule):
-        words = tuple(rule.query.split()) if rule.query else ()
+        words = search_terms(rule.query) if rule.query else ()
         query = LogQuery(words, SEVERITY_FLOOR[rule.log_severity] if rule.log_severity else None, rule.service)
         count = readers.logs.count(query, window)
         labels = {"service": rule.service} if rule.service else {}

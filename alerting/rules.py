@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,6 +26,7 @@ from pydantic import (
 )
 
 from core.durations import parse_duration_ns
+from storage.log_reader import search_terms
 
 
 def _duration(value: Any) -> float:
@@ -36,6 +38,15 @@ def _duration(value: Any) -> float:
 
 
 Duration = Annotated[float, BeforeValidator(_duration), Field(ge=0)]
+
+
+def _search(value: str | None) -> str | None:
+    """A log search is checked by the code that will run it."""
+    if value is not None:
+        search_terms(value)
+    return value
+
+
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")]
 Severity = Literal["critical", "warning", "info"]
 
@@ -110,7 +121,7 @@ class LogCountRule(_Rule):
     """Log records matching the search in the window reach `threshold`."""
 
     type: Literal["log_count"]
-    query: str | None = None
+    query: Annotated[str | None, AfterValidator(_search)] = None
     log_severity: Literal["trace", "debug", "info", "warn", "error", "fatal"] | None = None  # this or worse
     service: str | None = None
     threshold: int = Field(ge=1)

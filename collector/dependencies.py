@@ -11,12 +11,12 @@ from alerting.service import AlertingService
 from collector.api.errors import ApiError
 from collector.pipeline import IngestPipeline
 from collector.settings import Settings
+from collector.shedding import InflightBudget
 from storage.log_reader import LogReader
 from storage.metric_reader import MetricReader
 from storage.service_reader import ServiceReader
 from storage.store import Store
 from storage.trace_reader import TraceReader
-from storage.writer import BatchWriter
 
 
 def get_settings(request: Request) -> Settings:
@@ -27,8 +27,8 @@ def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_writer(store: Annotated[Store, Depends(get_store)]) -> BatchWriter:
-    return store.writer
+def get_inflight(request: Request) -> InflightBudget:
+    return request.app.state.inflight
 
 
 def get_pipeline(request: Request) -> IngestPipeline:
@@ -64,7 +64,7 @@ def get_running_alerting(alerting: Annotated[AlertingService, Depends(get_alerti
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
-WriterDep = Annotated[BatchWriter, Depends(get_writer)]
+InflightDep = Annotated[InflightBudget, Depends(get_inflight)]
 PipelineDep = Annotated[IngestPipeline, Depends(get_pipeline)]
 TraceReaderDep = Annotated[TraceReader, Depends(get_trace_reader)]
 LogReaderDep = Annotated[LogReader, Depends(get_log_reader)]

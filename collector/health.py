@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -16,12 +18,23 @@ async def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Storage is reachable and its schema is current")
+@router.get("/readyz", summary="The collector takes data: its write-ahead log has room")
 async def readyz(store: StoreDep) -> JSONResponse:
+    """Ready while data can be accepted. ClickHouse being down does not make the collector unready:
+    the write-ahead log rides it out (`storage` says so) until the log is at its budget. The
+    detail shows what waits in the log and how old it is."""
+    wal, inserter = store.wal.stats(), store.inserter.stats
+    body: dict = {
+        "status": "ready",
+        "storage": "reachable",
+        "wal": {k: v for k, v in asdict(wal).items() if k not in ("appended", "refused_full")},
+        "inserter": {"last_error": inserter.last_error, "quarantined_records": inserter.quarantined_records},
+    }
     try:
-        current = await run_in_threadpool(store.is_current)
-    except Exception as exc:  # any failure to ask the storage means "not ready"
-        return JSONResponse({"status": "unavailable", "detail": f"storage unreachable: {exc}"}, status_code=503)
-    if not current:
-        return JSONResponse({"status": "unavailable", "detail": "schema migrations pending"}, status_code=503)
-    return JSONResponse({"status": "ready"})
+        if not await run_in_threadpool(store.is_current):
+            return JSONResponse({**body, "status": "unavailable", "detail": "schema migrations pending"}, 503)
+    except Exception as exc:  # any failure to ask the storage: riding it out in the log
+        body["storage"] = f"unreachable: {exc}"[:300]
+    if not store.wal.has_room():
+        return JSONResponse({**body, "status": "unavailable", "detail": "the write-ahead log is full"}, 503)
+    return JSONResponse(body)

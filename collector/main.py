@@ -32,6 +32,7 @@ from collector.api.errors import ApiError, api_error, validation_error
 from collector.errors import OtlpError
 from collector.pipeline import IngestPipeline
 from collector.settings import Settings
+from collector.shedding import InflightBudget
 from storage.store import Store, StoreOptions, open_store
 
 _ROUTERS = (
@@ -62,11 +63,12 @@ async def _otlp_error(request: Request, exc: OtlpError) -> Response:
 def _store_options(settings: Settings) -> StoreOptions:
     return StoreOptions(
         url=settings.storage_url,
+        wal_dir=settings.wal_dir,
         retention_days=settings.retention_days,
         migrate_on_start=settings.migrate_on_start,
-        flush_interval=settings.flush_interval_seconds,
-        batch_max_rows=settings.batch_max_rows,
-        queue_max_rows=settings.queue_max_rows,
+        insert_interval=settings.flush_interval_seconds,
+        wal_max_bytes=settings.wal_max_bytes,
+        wal_min_free_bytes=settings.wal_min_free_bytes,
     )
 
 
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
         store = await run_in_threadpool(open_store, _store_options(settings))
         app.state.store = store
         app.state.pipeline = IngestPipeline(store.encoder, settings.ingest_workers)
+        app.state.inflight = InflightBudget(settings.inflight_max_bytes)
         app.state.alerting = alerting = _alerting(store, settings, alert_config)
         if settings.alerts:
             await run_in_threadpool(alerting.start)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import zlib
 
 from google.protobuf import json_format
@@ -42,39 +43,52 @@ def media_format(content_type: str | None) -> str:
     raise OtlpError(415, f"unsupported content type {media or '(none)'!r}: use {PROTOBUF} or {JSON}")
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
 def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
-    """Undo Content-Encoding (identity or gzip) without ever holding more than `limit` bytes."""
+    """Undo Content-Encoding (identity or gzip) without ever holding more than `limit` bytes.
+
+    A gzip body may hold several members (RFC 1952; what `cat a.gz b.gz` makes): every member is
+    decoded. Anything after the last member that is not another member is refused (400)."""
     encoding = (encoding or "identity").strip().lower()
     if encoding == "identity":
         return body
     if encoding != "gzip":
         raise OtlpError(415, f"unsupported content encoding {encoding!r}: use gzip or identity")
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    out = bytearray()
+    rest = body
     try:
-        out = inflater.decompress(body, limit + 1)
-        if len(out) > limit:
-            raise OtlpError(413, f"decompressed body exceeds {limit} bytes")
-        if not inflater.eof:
-            raise OtlpError(400, "invalid gzip body: truncated stream")
+        while True:
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            out += inflater.decompress(rest, limit + 1 - len(out))
+            if len(out) > limit:
+                raise OtlpError(413, f"decompressed body exceeds {limit} bytes")
+            if not inflater.eof:
+                raise OtlpError(400, "invalid gzip body: truncated stream")
+            rest = inflater.unused_data
+            if not rest:
+                return bytes(out)
+            if not rest.startswith(_GZIP_MAGIC):
+                raise OtlpError(400, f"invalid gzip body: {len(rest)} bytes of garbage after the gzip stream")
     except zlib.error as exc:
         raise OtlpError(400, f"invalid gzip body: {exc}") from exc
-    return out
 
 
-def _hex_ids_to_base64(node):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in _ID_KEYS and isinstance(value, str):
-                try:
-                    node[key] = base64.b64encode(bytes.fromhex(value)).decode("ascii")
-                except ValueError:
-                    node[key] = _BAD_ID
-            elif isinstance(value, (dict, list)):
-                _hex_ids_to_base64(value)
-    elif isinstance(node, list):
-        for item in node:
-            if isinstance(item, (dict, list)):
-                _hex_ids_to_base64(item)
+def _prepare(node, path: str = "") -> None:
+    """Hex ids to base64 (in place); a number no field can hold (1e400, NaN) is a 400 naming it."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        where = f"{path}.{key}" if isinstance(key, str) else f"{path}[{key}]"
+        if isinstance(value, (dict, list)):
+            _prepare(value, where)
+        elif isinstance(node, dict) and key in _ID_KEYS and isinstance(value, str):
+            try:
+                node[key] = base64.b64encode(bytes.fromhex(value)).decode("ascii")
+            except ValueError:
+                node[key] = _BAD_ID
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise OtlpError(400, f"invalid OTLP JSON: {where.lstrip('.')} is out of range")
 
 
 def decode(body: bytes, fmt: str, message_cls: type[Message]) -> Message:
@@ -89,9 +103,17 @@ def decode(body: bytes, fmt: str, message_cls: type[Message]) -> Message:
             document = json.loads(body)
             if not isinstance(document, dict):
                 raise OtlpError(400, "invalid OTLP JSON: the body must be a JSON object")
-            _hex_ids_to_base64(document)
+            _prepare(document)
             json_format.ParseDict(document, message, ignore_unknown_fields=True)
-    except (DecodeError, json_format.ParseError, ValueError, RecursionError, binascii.Error) as exc:
+    except (
+        DecodeError,
+        json_format.ParseError,
+        ValueError,
+        RecursionError,
+        binascii.Error,
+        OverflowError,
+        TypeError,
+    ) as exc:
         kind = "protobuf" if fmt == PROTOBUF else "OTLP JSON"
         raise OtlpError(400, f"invalid {kind} {message_cls.__name__}: {exc}") from exc
     return message

@@ -1,9 +1,10 @@
 """OTLP/HTTP receivers: POST /v1/traces, /v1/logs, /v1/metrics.
 
-A request is answered 200 only after its rows are in ClickHouse (the writer's group commit);
-records rejected one by one are reported in `partial_success`. Errors follow the OTLP/HTTP
-specification: 400 undecodable, 413 too large (after decompression), 415 unsupported media type or
-encoding, 503 with Retry-After when the queue is full or ClickHouse does not take the write.
+A request is answered 200 once its rows are durable in the write-ahead log (fsynced; milliseconds),
+never before; the inserter moves them into ClickHouse behind the answer. Records refused one by
+one are reported in `partial_success`. Errors follow the OTLP/HTTP specification: 400 undecodable,
+413 too large (after decompression), 415 unsupported media type or encoding, 503 with Retry-After
+when the collector sheds load (checked before the body is read) or the log is at its budget.
 """
 
 from __future__ import annotations
@@ -13,51 +14,71 @@ import asyncio
 from fastapi import APIRouter, Request, Response
 
 from collector import otlp_codec
-from collector.dependencies import PipelineDep, SettingsDep, WriterDep
-from collector.errors import OtlpError
+from collector.dependencies import InflightDep, PipelineDep, SettingsDep, StoreDep
+from collector.errors import ClientGone, OtlpError
 from collector.pipeline import SIGNALS, IngestPipeline
 from collector.settings import Settings
-from storage.errors import QueueFull, StorageUnavailable, WriterClosed
-from storage.writer import BatchWriter
+from collector.shedding import InflightBudget
+from storage.errors import WalClosed, WalFull
+from storage.store import Store
 
 router = APIRouter(prefix="/v1", tags=["otlp"])
+_UNDECLARED = 64 * 1024  # taken up front for a body without Content-Length; more as it arrives
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise OtlpError(413, f"request body of {declared} bytes exceeds the limit of {limit} bytes")
+async def _read_body(request: Request, limit: int, budget: InflightBudget, taken: list[int], retry: int) -> bytes:
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
             raise OtlpError(413, f"request body exceeds the limit of {limit} bytes")
+        if len(body) > taken[0]:
+            more = len(body) - taken[0]
+            if not budget.try_take(more):
+                raise OtlpError(503, "collector is overloaded, retry later", retry)
+            taken[0] += more
     return bytes(body)
 
 
 async def _export(
-    request: Request, signal_name: str, settings: Settings, writer: BatchWriter, pipeline: IngestPipeline
+    request: Request,
+    signal_name: str,
+    settings: Settings,
+    store: Store,
+    pipeline: IngestPipeline,
+    budget: InflightBudget,
 ) -> Response:
     fmt = otlp_codec.media_format(request.headers.get("content-type"))
-    raw = await _read_body(request, settings.max_body_bytes)
-    encoding = request.headers.get("content-encoding")
-    converted = await pipeline.convert(signal_name, raw, encoding, fmt, settings.max_body_bytes)
-    retry = settings.retry_after_seconds
+    limit, retry = settings.max_body_bytes, settings.retry_after_seconds
+    declared = request.headers.get("content-length")
+    size = int(declared) if declared and declared.isdigit() else None
+    if size is not None and size > limit:
+        raise OtlpError(413, f"request body of {size} bytes exceeds the limit of {limit} bytes")
+    taken = [size if size is not None else _UNDECLARED]
+    if not budget.try_take(taken[0]):  # before reading a byte of the body
+        raise OtlpError(503, "collector is overloaded, retry later", retry)
     try:
-        durable = writer.submit(converted.blocks)
-    except QueueFull as exc:
-        raise OtlpError(503, f"collector is overloaded, retry later: {exc}", retry) from exc
-    except WriterClosed as exc:
-        raise OtlpError(503, "collector is shutting down, retry later", retry) from exc
-    try:
-        await asyncio.wrap_future(durable)
-    except StorageUnavailable as exc:
-        raise OtlpError(503, f"storage unavailable, retry later: {exc}", retry) from exc
+        raw = await _read_body(request, limit, budget, taken, retry)
+        rows = await pipeline.convert(signal_name, raw, request.headers.get("content-encoding"), fmt, limit)
+        if await request.is_disconnected():
+            raise ClientGone()  # nobody waits for the answer: do not log what a retry will send again
+        try:
+            durable = store.accept(rows)
+        except WalFull as exc:
+            raise OtlpError(503, f"collector cannot take more data now, retry later: {exc}", retry) from exc
+        except WalClosed as exc:
+            raise OtlpError(503, "collector is shutting down, retry later", retry) from exc
+        try:
+            await asyncio.wrap_future(durable)
+        except (WalFull, WalClosed) as exc:
+            raise OtlpError(503, f"collector could not log the data, retry later: {exc}", retry) from exc
+    finally:
+        budget.release(taken[0])
     signal = SIGNALS[signal_name]
     response = signal.response_cls()
-    if converted.rejected:
-        setattr(response.partial_success, signal.rejected_field, converted.rejected)
-        response.partial_success.error_message = converted.message
+    if rows.rejected:
+        setattr(response.partial_success, signal.rejected_field, rows.rejected)
+        response.partial_success.error_message = rows.message
     return Response(otlp_codec.encode(response, fmt), media_type=fmt)
 
 
@@ -65,15 +86,21 @@ _BODY_DOC = {"requestBody": {"content": {otlp_codec.PROTOBUF: {}, otlp_codec.JSO
 
 
 @router.post("/traces", summary="Export spans (OTLP/HTTP)", openapi_extra=_BODY_DOC)
-async def export_traces(request: Request, settings: SettingsDep, writer: WriterDep, pipeline: PipelineDep) -> Response:
-    return await _export(request, "traces", settings, writer, pipeline)
+async def export_traces(
+    request: Request, settings: SettingsDep, store: StoreDep, pipeline: PipelineDep, budget: InflightDep
+) -> Response:
+    return await _export(request, "traces", settings, store, pipeline, budget)
 
 
 @router.post("/logs", summary="Export log records (OTLP/HTTP)", openapi_extra=_BODY_DOC)
-async def export_logs(request: Request, settings: SettingsDep, writer: WriterDep, pipeline: PipelineDep) -> Response:
-    return await _export(request, "logs", settings, writer, pipeline)
+async def export_logs(
+    request: Request, settings: SettingsDep, store: StoreDep, pipeline: PipelineDep, budget: InflightDep
+) -> Response:
+    return await _export(request, "logs", settings, store, pipeline, budget)
 
 
 @router.post("/metrics", summary="Export metric points (OTLP/HTTP)", openapi_extra=_BODY_DOC)
-async def export_metrics(request: Request, settings: SettingsDep, writer: WriterDep, pipeline: PipelineDep) -> Response:
-    return await _export(request, "metrics", settings, writer, pipeline)
+async def export_metrics(
+    request: Request, settings: SettingsDep, store: StoreDep, pipeline: PipelineDep, budget: InflightDep
+) -> Response:
+    return await _export(request, "metrics", settings, store, pipeline, budget)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import multiprocessing.connection
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -52,6 +54,16 @@ _encoder: RowEncoder | None = None  # one per worker process, set by _init_worke
 def _init_worker(encoder: RowEncoder) -> None:
     global _encoder
     _encoder = encoder
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # a worker process, not the collector in thread mode
+        threading.Thread(target=_exit_with, args=(parent,), name="hopscope-orphan-guard", daemon=True).start()
+
+
+def _exit_with(parent) -> None:
+    """End this worker as soon as the collector is gone, however it died (kill -9, the OOM killer):
+    a worker must never outlive it. The parent's sentinel becomes ready when it exits."""
+    multiprocessing.connection.wait([parent.sentinel])
+    os._exit(0)
 
 
 def _process(signal_name: str, raw: bytes, encoding: str | None, fmt: str, limit: int) -> Rows:

@@ -22,22 +22,6 @@ class Companion(Protocol):
     def stop(self) -> None: ...
 
 
-class _Server(uvicorn.Server):
-    """uvicorn waits for in-flight requests before the app's shutdown runs; ours wait for their
-    rows' flush, so shutdown first tells the writer to stop lingering."""
-
-    def __init__(self, config: uvicorn.Config, app) -> None:
-        super().__init__(config)
-        self._app = app
-
-    def handle_exit(self, sig, frame) -> None:
-        super().handle_exit(sig, frame)
-        store = getattr(self._app.state, "store", None)
-        if store is not None:
-            # A signal handler must not take the writer's lock (the interrupted code may hold it).
-            threading.Thread(target=store.writer.drain, daemon=True).start()
-
-
 def serve(settings: Settings, alert_config: AlertConfig | None = None, companion: Companion | None = None) -> int:
     """Serve until SIGTERM/SIGINT; returns the process exit code (0 after a graceful shutdown)."""
     app = create_app(settings, alert_config)
@@ -49,7 +33,7 @@ def serve(settings: Settings, alert_config: AlertConfig | None = None, companion
     # a no-op there makes a completed graceful shutdown exit 0, as supervisors expect.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
-    server = _Server(config, app)
+    server = uvicorn.Server(config)
     starter = None
     if companion is not None:
 

@@ -5,14 +5,17 @@ Each field is read from the environment variable `HOPSCOPE_<FIELD>` (for example
 flags override the environment; the defaults below apply last.
 
 - host, port: where the collector listens (127.0.0.1:4318, the OTLP/HTTP port).
-- data_dir: where the embedded ClickHouse keeps its data (./data).
+- data_dir: where the embedded ClickHouse keeps its data and the write-ahead log its segments
+  (./data; created 0700).
 - clickhouse_url: `chdb:///abs/path` or `http(s)://user:password@host:8123/database`; default
   the embedded engine under `<data_dir>/clickhouse`.
 - retention_days: telemetry TTL in days (7).
 - max_body_bytes: largest OTLP request accepted, measured after decompression (16 MiB).
-- flush_interval_seconds, batch_max_rows: the writer flushes when the oldest waiting row is this
-  old or this many rows wait (1.0 s, 20,000 rows).
-- queue_max_rows: rows waiting or being written; past it requests get 503 (500,000).
+- flush_interval_seconds: how often the inserter moves the write-ahead log into ClickHouse (1.0 s).
+- wal_max_bytes: the write-ahead log's disk budget; past it (ClickHouse down for long) requests get
+  503 (4 GiB). wal_min_free_bytes: nor is the disk filled past this much free space (256 MiB).
+- inflight_max_bytes: request bodies being read, decoded or logged at once; a request that would
+  pass it gets 503 before its body is read (64 MiB).
 - retry_after_seconds: the Retry-After sent with 503 (2).
 - log_level: uvicorn and hopscope log level (info).
 - ingest_workers: processes that decode and convert OTLP requests (one per core); 0 converts
@@ -51,8 +54,9 @@ class Settings(BaseSettings):
     retention_days: int = Field(7, ge=1, le=36500)
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     flush_interval_seconds: float = Field(1.0, gt=0, le=60)
-    batch_max_rows: int = Field(20_000, ge=1)
-    queue_max_rows: int = Field(500_000, ge=1)
+    wal_max_bytes: int = Field(4 * 1024**3, ge=1024**2)
+    wal_min_free_bytes: int = Field(256 * 1024**2, ge=0)
+    inflight_max_bytes: int = Field(64 * 1024**2, ge=1024)
     retry_after_seconds: int = Field(2, ge=1)
     log_level: str = "info"
     migrate_on_start: bool = True
@@ -65,6 +69,10 @@ class Settings(BaseSettings):
     rollups: bool = True
     rollup_interval_seconds: float = Field(30.0, gt=0)
     ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=64)
+
+    @property
+    def wal_dir(self) -> Path:
+        return Path(self.data_dir).resolve() / "wal"
 
     @property
     def storage_url(self) -> str:

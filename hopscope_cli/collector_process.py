@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import IO
+
+import httpx
 
 from hopscope_cli.processes import ProcessExited, free_port, stop_process, wait_http_ok
 
@@ -51,6 +54,15 @@ class CollectorProcess:
             self._log.close()
         self.proc = None
         return code
+
+    def wait_stored(self, timeout: float = 60.0) -> None:
+        """Return once the write-ahead log is empty: everything acknowledged is in ClickHouse."""
+        wait_http_ok(self.url + "/readyz", timeout, self.proc)
+        deadline = time.monotonic() + timeout
+        while httpx.get(self.url + "/readyz", timeout=10).json()["wal"]["records"]:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"the write-ahead log did not empty within {timeout:.0f}s")
+            time.sleep(0.05)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""

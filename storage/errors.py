@@ -3,8 +3,8 @@
 StorageError
  ├── ConfigurationError   bad ClickHouse URL or database name (fix the setting, do not retry)
  ├── StorageUnavailable   ClickHouse could not be reached or refused a write (retry later)
- ├── QueueFull            the writer's bounded queue has no room (retry later; nothing was queued)
- ├── WriterClosed         the writer is shutting down (nothing was queued)
+ ├── WalFull              the write-ahead log is at its disk budget (retry later; nothing was written)
+ ├── WalClosed            the write-ahead log is shutting down (nothing was written)
  └── RejectedData         a request holds values the tables cannot store (do not retry it)
 """
 
@@ -21,12 +21,12 @@ class StorageUnavailable(StorageError):
     """ClickHouse did not accept a read or a write; the caller may retry."""
 
 
-class QueueFull(StorageError):
-    """The writer queue is at capacity; the submitted rows were not queued."""
+class WalFull(StorageError):
+    """The write-ahead log holds its budget (or the disk is nearly full); nothing was written."""
 
 
-class WriterClosed(StorageError):
-    """The writer no longer accepts rows because it is shutting down."""
+class WalClosed(StorageError):
+    """The write-ahead log no longer accepts records because it is shutting down."""
 
 
 class RejectedData(StorageError):

@@ -11,6 +11,7 @@ wherever the CPU is free: in the collector's worker processes (it pickles small)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from clickhouse_connect.driver.client import Client
 from storage.batch import ColumnBatch
 from storage.errors import RejectedData
 from storage.model import logs_to_batch, metrics_to_batches, spans_to_batch
-from storage.model.attributes import Rejections
+from storage.model.attributes import Rejections, TimeWindow
 from storage.model.metrics import METRIC_COLUMNS
 from storage.native import NativeBlock, NativeEncoder, TableSchema, read_schema
 
@@ -27,15 +28,18 @@ SIGNALS = ("traces", "logs", "metrics")
 _TABLES = ["otel_traces", "otel_logs", *METRIC_COLUMNS]
 
 
-def _single(convert: Callable[[object], tuple[ColumnBatch, Rejections]]):
-    def wrapped(message) -> tuple[list[ColumnBatch], Rejections]:
-        batch, rejected = convert(message)
+Converter = Callable[[object, TimeWindow | None], tuple[list[ColumnBatch], Rejections]]
+
+
+def _single(convert: Callable[[object, TimeWindow | None], tuple[ColumnBatch, Rejections]]) -> Converter:
+    def wrapped(message, window: TimeWindow | None) -> tuple[list[ColumnBatch], Rejections]:
+        batch, rejected = convert(message, window)
         return [batch], rejected
 
     return wrapped
 
 
-_CONVERTERS: dict[str, Callable[[object], tuple[list[ColumnBatch], Rejections]]] = {
+_CONVERTERS: dict[str, Converter] = {
     "traces": _single(spans_to_batch),
     "logs": _single(logs_to_batch),
     "metrics": metrics_to_batches,
@@ -57,18 +61,21 @@ class Rows:
 
 
 class RowEncoder:
-    """Converts decoded export requests to Rows. Thread-safe; pickles as its tables' column types."""
+    """Converts decoded export requests to Rows. Thread-safe; pickles as its tables' column types
+    and the retention (records older than it, or more than a day ahead, are refused one by one)."""
 
-    def __init__(self, schema: TableSchema) -> None:
+    def __init__(self, schema: TableSchema, retention_days: int = 7) -> None:
         self._schema = schema
+        self._retention_days = retention_days
         self._encoder = NativeEncoder(schema)
 
     def __reduce__(self):
-        return (RowEncoder, (self._schema,))
+        return (RowEncoder, (self._schema, self._retention_days))
 
-    def rows(self, signal: str, message) -> Rows:
+    def rows(self, signal: str, message, now_ns: int | None = None) -> Rows:
         """RejectedData when the request holds values the tables cannot store."""
-        batches, rejected = _CONVERTERS[signal](message)
+        window = TimeWindow.around(now_ns or time.time_ns(), self._retention_days)
+        batches, rejected = _CONVERTERS[signal](message, window)
         try:
             blocks = [self._encoder.encode(batch) for batch in batches if batch.rows]
         except (ValueError, OverflowError, TypeError) as exc:
@@ -78,6 +85,6 @@ class RowEncoder:
         return Rows(blocks, rejected.count, rejected.message)
 
 
-def row_encoder(client: Client) -> RowEncoder:
+def row_encoder(client: Client, retention_days: int) -> RowEncoder:
     """An encoder for the telemetry tables as they are in the store (after migrations)."""
-    return RowEncoder(read_schema(client, _TABLES))
+    return RowEncoder(read_schema(client, _TABLES), retention_days)

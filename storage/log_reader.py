@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from clickhouse_connect.driver.client import Client
@@ -47,12 +48,30 @@ WHERE TimestampTime >= toDateTime(intDiv({since:Int64}, 1000000000))
   AND {where}
 """
 
+# ClickHouse's token characters (hasToken): ASCII letters and digits, and every non-ASCII byte.
+_TOKEN = re.compile(r"[0-9A-Za-z\u0080-\U0010FFFF]+")
+_QUOTES = "\"'`"
+MAX_TERMS, MAX_TERM_LENGTH = 20, 200
+
+
+def search_terms(text: str) -> tuple[str, ...]:
+    """The terms of a log search: the words of `text` (whitespace-separated, quotes around a word
+    dropped), each of which a record must contain. ValueError when there is nothing to search for
+    or too much. Any characters may be searched: see `LogReader` for how a term is matched."""
+    terms = tuple(t for t in (w.strip(_QUOTES) for w in text.split()) if t)
+    if not terms:
+        raise ValueError(f"{text!r} has no word to search for")
+    if len(terms) > MAX_TERMS or any(len(t) > MAX_TERM_LENGTH for t in terms):
+        raise ValueError(f"search at most {MAX_TERMS} words of at most {MAX_TERM_LENGTH} characters")
+    return terms
+
+
 SEVERITY_FLOOR = {"trace": 1, "debug": 5, "info": 9, "warn": 13, "error": 17, "fatal": 21}
 
 
 @dataclass(frozen=True)
 class LogQuery:
-    words: tuple[str, ...] = ()  # each must appear in the body as a whole word (any case)
+    words: tuple[str, ...] = ()  # search terms (see search_terms), each must be in the body (any case)
     min_severity: int | None = None  # SeverityNumber floor (see SEVERITY_FLOOR)
     service: str | None = None
     trace_id: str | None = None
@@ -104,7 +123,13 @@ class LogReader:
     def _where(query: LogQuery) -> Where:
         where = Where()
         for word in query.words:
-            where.add(f"hasTokenCaseInsensitive(Body, {{{where.param('w', word)}:String}})")
+            # Whole tokens through the body's token index; a term with separators in it
+            # (`user_id`, `a.b/c`, `50%`) must also appear as written.
+            tokens = _TOKEN.findall(word)
+            for token in tokens:
+                where.add(f"hasTokenCaseInsensitive(Body, {{{where.param('w', token)}:String}})")
+            if tokens != [word]:
+                where.add(f"positionCaseInsensitiveUTF8(Body, {{{where.param('p', word)}:String}}) > 0")
         if query.min_severity is not None:
             where.add("SeverityNumber >= {min_severity:UInt8}", min_severity=query.min_severity)
         if query.service:

@@ -1,16 +1,18 @@
 """Storage's one entry point: `open_store(StoreOptions(...))` opens everything the collector needs
-from ClickHouse — clients, schema, writer, readers, the roll-up and the alerting stores — and
-`Store.close()` writes what was accepted and lets go.
+from ClickHouse — clients, schema, the write-ahead log and its inserter, readers, the roll-up and
+the alerting stores — and `Store.close()` inserts what was accepted and lets go.
 
 Each part that may run while another does gets its own client (its own engine session): the
-writer, the API's readers, the log reader (a trace's logs are read while its spans are), the
+inserter, the API's readers, the log reader (a trace's logs are read while its spans are), the
 alerting stores and the roll-up.
 """
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
@@ -19,14 +21,15 @@ from storage.alert_outbox import AlertOutbox
 from storage.alert_state import AlertStateStore
 from storage.connection import connect, describe
 from storage.errors import StorageUnavailable
-from storage.ingest import RowEncoder, row_encoder
+from storage.ingest import RowEncoder, Rows, row_encoder
+from storage.inserter import Inserter
 from storage.log_reader import LogReader
 from storage.metric_reader import MetricReader
 from storage.migrations import is_current, migrate
 from storage.service_edges import EdgeRollup
 from storage.service_reader import ServiceReader
 from storage.trace_reader import TraceReader
-from storage.writer import BatchWriter
+from storage.wal import WriteAheadLog
 
 log = logging.getLogger("hopscope.storage")
 
@@ -34,11 +37,12 @@ log = logging.getLogger("hopscope.storage")
 @dataclass(frozen=True)
 class StoreOptions:
     url: str
+    wal_dir: Path
     retention_days: int = 7
     migrate_on_start: bool = True
-    flush_interval: float = 1.0
-    batch_max_rows: int = 20_000
-    queue_max_rows: int = 500_000
+    insert_interval: float = 1.0
+    wal_max_bytes: int = 4 * 1024**3
+    wal_min_free_bytes: int = 256 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -60,12 +64,17 @@ class Store:
         self._reader_client = connect(options.url)
         log_client = connect(options.url)
         self._alert_client = connect(options.url)
-        self.encoder: RowEncoder = row_encoder(writer_client)
-        self.writer = BatchWriter(
+        self.encoder: RowEncoder = row_encoder(writer_client, options.retention_days)
+        self.wal = WriteAheadLog(
+            options.wal_dir, max_bytes=options.wal_max_bytes, min_free_bytes=options.wal_min_free_bytes
+        )
+        # Records are at most `retention` old or a day ahead (storage.ingest): that many daily
+        # partitions, and a few to spare, may be in one insert.
+        self.inserter = Inserter(
+            self.wal,
             writer_client,
-            flush_interval=options.flush_interval,
-            max_batch_rows=options.batch_max_rows,
-            max_queued_rows=options.queue_max_rows,
+            interval=options.insert_interval,
+            max_partitions=max(100, options.retention_days + 3),
         )
         self.traces = TraceReader(self._reader_client)
         self.logs = LogReader(log_client)
@@ -79,6 +88,16 @@ class Store:
             AlertOutbox(self._alert_client),
         )
 
+    def accept(self, rows: Rows) -> Future:
+        """Log `rows` durably; the future completes once they are fsynced in the write-ahead log
+        (then they may be acknowledged) and fails with WalClosed. WalFull at once when the log is
+        at its budget. The inserter moves them into ClickHouse behind the acknowledgement."""
+        if not rows.blocks:
+            done: Future = Future()
+            done.set_result(None)
+            return done
+        return self.wal.append(rows.blocks)
+
     def is_current(self) -> bool:
         """Whether the schema has every migration (raises when ClickHouse cannot be asked)."""
         return is_current(self._reader_client)
@@ -87,16 +106,22 @@ class Store:
         """The service-map roll-up on its own session; the caller starts and stops it."""
         return EdgeRollup(connect(self.url), interval=interval)
 
-    def close(self) -> None:
-        """Write every row already submitted, then stop the writer."""
-        self.writer.close()
-        stats = self.writer.stats()
-        log.info("writer closed: %d rows written in %d inserts", stats.rows_written, stats.inserts)
+    def close(self, insert_timeout: float = 30.0) -> None:
+        """Take no more records, insert what the log holds (for up to `insert_timeout` seconds;
+        whatever is left stays on disk and is inserted at the next start)."""
+        self.wal.close()
+        self.inserter.stop()
+        complete = self.inserter.flush(insert_timeout)
+        stats, left = self.inserter.stats, self.wal.stats()
+        log.info("inserter stopped: %d rows in %d inserts", stats.rows_inserted, stats.inserts)
+        if not complete:
+            log.warning("%d records stay in the write-ahead log for the next start", left.records)
 
 
 def open_store(options: StoreOptions) -> Store:
     """Open ClickHouse at `options.url`, migrate it (or check that it is current, failing fast
-    otherwise: a collector that cannot store anything must not look alive), start the writer."""
+    otherwise: a collector that cannot store anything must not look alive), then open the write-ahead
+    log (its segments from before the start are inserted first) and start the inserter."""
     client = connect(options.url)
     if options.migrate_on_start:
         for migration in migrate(client, options.retention_days):
@@ -104,6 +129,7 @@ def open_store(options: StoreOptions) -> Store:
     elif not is_current(client):
         raise StorageUnavailable(f"the schema at {describe(options.url)} is not current: run `hopscope migrate` first")
     store = Store(options, client)
-    store.writer.start()
+    store.wal.open()
+    store.inserter.start()
     log.info("storage ready at %s", describe(options.url))
     return store

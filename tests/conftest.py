@@ -3,7 +3,9 @@ one data directory for the whole test process (chDB allows one path per process)
 
 from __future__ import annotations
 
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -34,11 +36,25 @@ def service_name() -> str:
 
 
 def make_settings(storage_url: str, **overrides) -> Settings:
+    """Settings for an in-process collector on the test store, its write-ahead log in a fresh
+    directory unless `data_dir` is given."""
+    overrides.setdefault("data_dir", Path(tempfile.mkdtemp(prefix="hopscope-test-")))
     return Settings(clickhouse_url=storage_url, flush_interval_seconds=0.05, **overrides)
 
 
+class StoringClient(TestClient):
+    """Exports are answered once logged durably, and inserted a moment later; tests read right
+    after they write, so each accepted export waits here until the inserter has moved it."""
+
+    def post(self, url, *args, **kwargs):  # type: ignore[override]
+        response = super().post(url, *args, **kwargs)
+        if str(url).startswith("/v1/") and response.status_code == 200:
+            assert self.app.state.store.inserter.flush(), "the inserter did not empty the log"  # type: ignore[attr-defined]
+        return response
+
+
 @pytest.fixture
-def collector(storage_url, ch):
+def collector(storage_url, ch, tmp_path):
     """The collector app served in-process by Starlette's TestClient (lifespan included)."""
-    with TestClient(create_app(make_settings(storage_url))) as client:
+    with StoringClient(create_app(make_settings(storage_url, data_dir=tmp_path / "data"))) as client:
         yield client

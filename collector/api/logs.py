@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,11 +12,10 @@ from fastapi import APIRouter, Query
 from collector.api import params
 from collector.api.errors import ApiError
 from collector.dependencies import LogReaderDep
-from storage.log_reader import SEVERITY_FLOOR, LogCursor, LogQuery, LogRecord
+from storage.log_reader import SEVERITY_FLOOR, LogCursor, LogQuery, LogRecord, search_terms
 
 router = APIRouter(prefix="/api/v1", tags=["logs"])
 MAX_LIMIT = 1000
-_WORD = re.compile(r"[0-9A-Za-z_]+")
 
 
 @dataclass(frozen=True)
@@ -63,9 +61,10 @@ def search_logs(
     window = params.time_range(since, until)
     words: tuple[str, ...] = ()
     if q is not None:
-        words = tuple(_WORD.findall(q))
-        if not words:
-            raise ApiError(400, "invalid search", f"q={q!r} has no word to search for")
+        try:
+            words = search_terms(q)
+        except ValueError as exc:
+            raise ApiError(400, "invalid search", f"q: {exc}") from None
     query = LogQuery(
         words,
         SEVERITY_FLOOR[severity] if severity else None,

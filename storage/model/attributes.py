@@ -95,6 +95,33 @@ def time_error(*nanos: int) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class TimeWindow:
+    """The times a record may carry in the column the tables are partitioned by (one partition a
+    day): not older than the retention (the TTL would drop it at once) and not more than a day
+    ahead. Bounding it bounds the partitions any insert touches, so one client's far-off
+    timestamps cannot make an insert that carries everyone's rows fail."""
+
+    earliest_ns: int
+    latest_ns: int
+
+    @classmethod
+    def around(cls, now_ns: int, retention_days: int) -> TimeWindow:
+        day = 86_400 * 10**9
+        return cls(now_ns - retention_days * day, now_ns + day)
+
+    def error(self, nanos: int) -> str | None:
+        if nanos < self.earliest_ns:
+            return f"timestamp {nanos} is older than the retention window (before {self.earliest_ns})"
+        if nanos > self.latest_ns:
+            return f"timestamp {nanos} is more than a day in the future (after {self.latest_ns})"
+        return None
+
+
+def window_error(window: TimeWindow | None, nanos: int) -> str | None:
+    return window.error(nanos) if window is not None else None
+
+
 _ZERO_TRACE = bytes(16)
 _ZERO_SPAN = bytes(8)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from storage.batch import ColumnBatch
 from storage.model.attributes import (
     Rejections,
+    TimeWindow,
     any_value_to_str,
     attributes_to_map,
     span_id_error,
     time_error,
     trace_id_error,
+    window_error,
 )
 
 LOG_COLUMNS = (
@@ -31,7 +33,7 @@ LOG_COLUMNS = (
 )
 
 
-def logs_to_batch(request) -> tuple[ColumnBatch, Rejections]:
+def logs_to_batch(request, window: TimeWindow | None = None) -> tuple[ColumnBatch, Rejections]:
     """Convert every valid log record; records with malformed trace/span ids are rejected.
 
     A record without a timestamp takes its observed timestamp, as the exporter does. String bodies
@@ -68,6 +70,7 @@ def logs_to_batch(request) -> tuple[ColumnBatch, Rejections]:
                     trace_id_error(record.trace_id, False)
                     or span_id_error(record.span_id, False)
                     or time_error(record.time_unix_nano, record.observed_time_unix_nano)
+                    or window_error(window, record.time_unix_nano or record.observed_time_unix_nano)
                 )
                 if error:
                     rejected.add(error)

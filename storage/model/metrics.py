@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from storage.batch import ColumnBatch
-from storage.model.attributes import Rejections, attributes_to_map, span_id_error, time_error, trace_id_error
+from storage.model.attributes import (
+    Rejections,
+    TimeWindow,
+    attributes_to_map,
+    span_id_error,
+    time_error,
+    trace_id_error,
+    window_error,
+)
 
 _COMMON = (
     "ResourceAttributes",
@@ -114,7 +122,7 @@ def _trailing(kind: str, data, point) -> tuple:
     return ()
 
 
-def metrics_to_batches(request) -> tuple[list[ColumnBatch], Rejections]:
+def metrics_to_batches(request, window: TimeWindow | None = None) -> tuple[list[ColumnBatch], Rejections]:
     """One batch per metric type present. Points with out-of-range times or exemplars carrying
     malformed ids are rejected one by one."""
     rows: dict[str, list[tuple]] = {}
@@ -143,7 +151,9 @@ def metrics_to_batches(request) -> tuple[list[ColumnBatch], Rejections]:
                 table_rows = rows.setdefault(_TABLE_OF[kind], [])
                 head = scope_head + (metric.name, metric.description, metric.unit)
                 for point in data.data_points:
-                    error = time_error(point.start_time_unix_nano, point.time_unix_nano)
+                    error = time_error(point.start_time_unix_nano, point.time_unix_nano) or window_error(
+                        window, point.time_unix_nano
+                    )
                     exemplars = error or (() if kind == "summary" else _exemplars(point))
                     if isinstance(exemplars, str):
                         rejected.add(exemplars)

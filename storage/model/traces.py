@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from storage.batch import ColumnBatch
-from storage.model.attributes import Rejections, attributes_to_map, span_id_error, time_error, trace_id_error
+from storage.model.attributes import (
+    Rejections,
+    TimeWindow,
+    attributes_to_map,
+    span_id_error,
+    time_error,
+    trace_id_error,
+    window_error,
+)
 
 SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 STATUS_CODES = ("Unset", "Ok", "Error")
@@ -34,12 +42,13 @@ TRACE_COLUMNS = (
 )
 
 
-def _span_error(span) -> str | None:
+def _span_error(span, window: TimeWindow | None) -> str | None:
     error = (
         trace_id_error(span.trace_id, True)
         or span_id_error(span.span_id, True)
         or span_id_error(span.parent_span_id, False)
         or time_error(span.start_time_unix_nano, span.end_time_unix_nano, *(e.time_unix_nano for e in span.events))
+        or window_error(window, span.start_time_unix_nano)
     )
     if error:
         return error
@@ -50,7 +59,7 @@ def _span_error(span) -> str | None:
     return None
 
 
-def spans_to_batch(request) -> tuple[ColumnBatch, Rejections]:
+def spans_to_batch(request, window: TimeWindow | None = None) -> tuple[ColumnBatch, Rejections]:
     """Convert every valid span; spans with invalid ids are counted in the returned Rejections."""
     columns: dict[str, list] = {name: [] for name in TRACE_COLUMNS}
     (
@@ -85,7 +94,7 @@ def spans_to_batch(request) -> tuple[ColumnBatch, Rejections]:
             scope_name = scope_spans.scope.name
             scope_version = scope_spans.scope.version
             for span in scope_spans.spans:
-                error = _span_error(span)
+                error = _span_error(span, window)
                 if error:
                     rejected.add(error)
                     continue

@@ -6,10 +6,8 @@ import subprocess
 import sys
 import uuid
 
-from fastapi.testclient import TestClient
-
 from collector.main import create_app
-from tests.conftest import make_settings
+from tests.conftest import StoringClient, make_settings
 
 
 def _rule(name: str, **fields) -> dict:
@@ -33,9 +31,9 @@ def test_create_get_update_delete(collector):
 
 def test_rules_survive_a_new_app_on_the_same_store(storage_url, ch):
     name = "kept-" + uuid.uuid4().hex[:6]
-    with TestClient(create_app(make_settings(storage_url))) as first:
+    with StoringClient(create_app(make_settings(storage_url))) as first:
         assert first.post("/api/v1/alert-rules", json=_rule(name)).status_code == 201
-    with TestClient(create_app(make_settings(storage_url))) as second:
+    with StoringClient(create_app(make_settings(storage_url))) as second:
         assert second.get(f"/api/v1/alert-rules/{name}").json()["threshold"] == 0.05
 
 
@@ -61,7 +59,7 @@ def test_invalid_bodies_are_400_with_the_field_named(collector):
 def test_rules_from_the_file_are_listed_and_read_only(storage_url, ch, tmp_path):
     path = tmp_path / "alerts.yaml"
     path.write_text("rules:\n  - {name: from-file, type: no_data, service: shipping}\n")
-    with TestClient(create_app(make_settings(storage_url, alert_rules_file=path))) as client:
+    with StoringClient(create_app(make_settings(storage_url, alert_rules_file=path))) as client:
         rule = client.get("/api/v1/alert-rules/from-file").json()
         assert rule["source"] == "file" and rule["type"] == "no_data"
         assert client.put("/api/v1/alert-rules/from-file", json=rule).status_code == 409

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
 
 import httpx
@@ -296,27 +295,34 @@ def test_data_survives_a_restart(tmp_path):
     assert migrations == [{"n": latest_version()}]  # the second start applied nothing again
 
 
-def test_full_queue_answers_503_and_shutdown_flushes_what_was_accepted(tmp_path):
-    env = {"HOPSCOPE_QUEUE_MAX_ROWS": "3", "HOPSCOPE_FLUSH_INTERVAL_SECONDS": "30", "HOPSCOPE_RETRY_AFTER_SECONDS": "7"}
+def test_a_full_write_ahead_log_answers_503_and_shutdown_inserts_what_was_accepted(tmp_path):
+    """Nothing moves into ClickHouse for 30 s, and the log may hold 1 MiB: requests are taken until
+    it is full, then refused with Retry-After; a graceful stop inserts every accepted record."""
+    env = {
+        "HOPSCOPE_WAL_MAX_BYTES": str(1024**2),
+        "HOPSCOPE_FLUSH_INTERVAL_SECONDS": "30",
+        "HOPSCOPE_RETRY_AFTER_SECONDS": "7",
+    }
     collector = CollectorProcess(tmp_path / "data", env=env).start()
-    first = {}
-    sender = threading.Thread(
-        target=lambda: first.setdefault(
-            "response",
-            httpx.post(collector.url + "/v1/traces", content=_spans_request("queued", 3), headers=PB, timeout=60),
-        )
-    )
-    sender.start()
-    time.sleep(1.0)  # the first request's 3 rows now wait for the 30 s flush
-    second = httpx.post(collector.url + "/v1/traces", content=_spans_request("refused", 2, 50), headers=PB)
-    assert second.status_code == 503
-    assert second.headers["retry-after"] == "7"
-    assert httpx.get(collector.url + "/healthz").status_code == 200
-    assert collector.stop() == 0  # graceful shutdown writes the waiting rows and answers the first request
-    sender.join(30)
-    assert first["response"].status_code == 200
+    try:
+        accepted, refused = 0, None
+        for i in range(40):
+            response = httpx.post(
+                collector.url + "/v1/traces", content=_spans_request("queued", 500, 1 + i * 1000), headers=PB
+            )
+            if response.status_code != 200:
+                refused = response
+                break
+            accepted += 1
+        assert refused is not None and refused.status_code == 503 and refused.headers["retry-after"] == "7"
+        assert accepted >= 2
+        ready = httpx.get(collector.url + "/readyz")
+        assert ready.status_code == 503 and ready.json()["wal"]["records"] == accepted
+        assert httpx.get(collector.url + "/healthz").status_code == 200
+    finally:
+        assert collector.stop() == 0  # graceful shutdown inserts what the log holds
     rows = query_data_dir(tmp_path / "data", "SELECT ServiceName, count() AS n FROM otel_traces GROUP BY 1")
-    assert rows == [{"ServiceName": "queued", "n": 3}]
+    assert rows == [{"ServiceName": "queued", "n": 500 * accepted}]
 
 
 def _migrate(data_dir) -> subprocess.CompletedProcess:
@@ -340,4 +346,4 @@ def test_without_migrate_on_start_an_unmigrated_store_stops_the_collector(tmp_pa
     done = _migrate(tmp_path / "data")
     assert done.returncode == 0, done.stderr
     with CollectorProcess(tmp_path / "data", env={"HOPSCOPE_MIGRATE_ON_START": "false"}) as ready:
-        assert httpx.get(ready.url + "/readyz").json() == {"status": "ready"}
+        assert httpx.get(ready.url + "/readyz").json()["status"] == "ready"

@@ -266,7 +266,7 @@ def test_logs_with_structured_body(collector, ch, service_name):
 
 def test_health_and_readiness(collector):
     assert collector.get("/healthz").json() == {"status": "ok"}
-    assert collector.get("/readyz").json() == {"status": "ready"}
+    assert collector.get("/readyz").json()["status"] == "ready"
 
 
 def test_openapi_documents_the_receivers(collector):

@@ -7,12 +7,11 @@ import signal
 import time
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from collector.main import create_app
-from tests.conftest import make_settings
+from tests.conftest import StoringClient, make_settings
 
 PB = {"Content-Type": "application/x-protobuf"}
 
@@ -52,13 +51,13 @@ def _worker_pids() -> list[int]:
 
 
 def test_conversion_on_threads_when_workers_is_zero(storage_url, ch, service_name):
-    with TestClient(create_app(make_settings(storage_url, ingest_workers=0))) as client:
+    with StoringClient(create_app(make_settings(storage_url, ingest_workers=0))) as client:
         assert client.post("/v1/traces", content=_spans(service_name, 4), headers=PB).status_code == 200
     assert _count(ch, service_name) == 4
 
 
 def test_a_killed_worker_costs_one_retry_not_the_collector(storage_url, ch, service_name):
-    with TestClient(create_app(make_settings(storage_url, ingest_workers=1))) as client:
+    with StoringClient(create_app(make_settings(storage_url, ingest_workers=1))) as client:
         assert client.post("/v1/traces", content=_spans(service_name, 2), headers=PB).status_code == 200
         workers = _worker_pids()
         assert workers, "the pool should have started a worker process"

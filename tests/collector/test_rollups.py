@@ -61,6 +61,7 @@ def test_rolled_up_minutes_answer_like_the_live_join(tmp_path):
                 assert (
                     httpx.post(live.url + "/v1/traces", content=body.SerializeToString(), headers=PB).status_code == 200
                 )
+        live.wait_stored()
         expected = _edges(live.url)
     assert expected[("web", "api")][:2] == (18, 6) and expected[("api", "postgresql")][:2] == (18, 0)
     assert query_data_dir(data, "SELECT count() AS n FROM hopscope_service_edges") == [{"n": 0}]

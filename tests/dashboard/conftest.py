@@ -94,4 +94,5 @@ def seeded_collector(tmp_path_factory):
     env = {"HOPSCOPE_ALERT_INTERVAL_SECONDS": "0.5"}
     with CollectorProcess(tmp_path_factory.mktemp("dash") / "data", env=env) as collector:
         collector.traces = seed(collector.url)
+        collector.wait_stored()
         yield collector

@@ -133,6 +133,7 @@ def test_a_trace_with_thousands_of_spans_stays_usable(seeded_collector, monkeypa
         timeout=60,
     )
     assert response.status_code == 200
+    seeded_collector.wait_stored()
     started = time.monotonic()
     app = _run("trace.py", monkeypatch, seeded_collector.url, {"trace_id": trace_id})
     took = time.monotonic() - started

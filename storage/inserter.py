@@ -1,0 +1,263 @@
+"""The inserter: moves the write-ahead log into ClickHouse, in large batches, exactly once.
+
+Every `interval` seconds (or when woken) a pass seals the active segment and inserts each sealed
+segment with one INSERT per table, all of the segment's rows of that table in it. A segment is
+removed only after every table of it is in the store.
+
+Exactly once: each INSERT carries a deduplication token made of this log's instance id, the
+segment and the table (`insert_deduplication_token`; the tables keep a deduplication window,
+migration 011). Inserting the same segment again — after a crash between the insert and the
+removal, or after a failure half-way — stores nothing twice.
+
+One client's bad data cannot hold up everyone else's: when a table's INSERT fails while ClickHouse
+answers, the segment's records are inserted one by one for that table (tokens per record; the
+split is recorded beside the segment so a restart continues the same way). A record that fails
+alone while other records of the same table go in during the same pass is the culprit: it is
+moved to `quarantine/` with the reason (kept on disk, logged, counted) and the rest proceeds. When
+every record fails, the store is the problem (down, disk full, a table missing): nothing is
+dropped, the segment stays and the pass is retried with backoff while the log keeps accepting up
+to its budget.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clickhouse_connect.driver.client import Client
+
+from core.periodic import PeriodicThread
+from storage.native import NativeBlock
+from storage.wal import Segment, WriteAheadLog, read_records
+
+log = logging.getLogger("hopscope.inserter")
+
+
+@dataclass
+class InserterStats:
+    passes: int = 0
+    inserts: int = 0
+    rows_inserted: int = 0
+    failed_inserts: int = 0
+    quarantined_records: int = 0
+    last_error: str = ""
+    store_down_since: float | None = None  # Unix seconds, while inserts fail everywhere
+
+
+@dataclass
+class _Failure:
+    segment: Segment
+    table: str
+    index: int  # the record within the segment
+    block: NativeBlock
+    error: str
+
+
+@dataclass
+class _Pass:
+    inserted_tables: set[str] = field(default_factory=set)  # tables some record went into
+    failures: list[_Failure] = field(default_factory=list)
+    store_down: bool = False
+
+
+class Inserter:
+    """Thread-safe. `start()` runs passes on a background thread; `flush()` runs them on the
+    caller's thread until the log is empty (shutdown, tests); `stop()` ends the thread."""
+
+    def __init__(
+        self,
+        wal: WriteAheadLog,
+        client: Client,
+        *,
+        interval: float = 1.0,
+        max_partitions: int = 100,
+    ) -> None:
+        self._wal = wal
+        self._client = client
+        self._max_partitions = max_partitions
+        self._pass_lock = threading.Lock()
+        self._failed_passes = 0
+        self.stats = InserterStats()
+        self._thread = PeriodicThread("hopscope-inserter", self._tick, interval)
+        self._interval = interval
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._thread.wake()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._thread.stop(timeout)
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Insert everything the log holds now; False when it could not within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while self._wal.stats().records:
+            if time.monotonic() >= deadline:
+                return False
+            if not self.run_once():
+                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))  # the store refuses: not too fast
+        return True
+
+    def _tick(self) -> float:
+        progressed = self.run_once()
+        if progressed or not self._wal.stats().records:
+            self._failed_passes = 0
+            return self._interval
+        self._failed_passes += 1
+        return min(30.0, self._interval * 2**self._failed_passes)
+
+    def run_once(self) -> bool:
+        """One pass over every sealed segment; True when nothing is left failing."""
+        with self._pass_lock:
+            current = _Pass()
+            for segment in self._wal.seal():
+                self._insert_segment(segment, current)
+                if current.store_down:
+                    break
+            self._settle(current)
+            self.stats.passes += 1
+            down = current.store_down or bool(current.failures and not current.inserted_tables)
+            if down and self.stats.store_down_since is None:
+                self.stats.store_down_since = time.time()
+            elif not down:
+                self.stats.store_down_since = None
+            return not current.failures and not current.store_down
+
+    # -- one segment -----------------------------------------------------------------------
+
+    def _insert_segment(self, segment: Segment, current: _Pass) -> None:
+        records, _ = read_records(segment.path)
+        marker = _Marker.load(segment)
+        groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, NativeBlock]]] = defaultdict(list)
+        for index, blocks in enumerate(records):
+            for block in blocks:
+                if block.rows and f"{block.table}:{index}" not in marker.done:
+                    groups[(block.table, block.columns)].append((index, block))
+        failed = False
+        for (table, columns), members in groups.items():
+            key = f"{table}:{','.join(columns)}"
+            if key not in marker.split:
+                token = f"{self._wal.instance}-{segment.name}-{table}-{hash_columns(columns)}"
+                error = self._insert(table, columns, [b for _, b in members], token)
+                if error is None:
+                    current.inserted_tables.add(table)
+                    continue
+                if not self._store_answers():
+                    current.store_down = True
+                    return
+                marker.split.add(key)
+                marker.save(segment)
+            for index, block in members:
+                token = f"{self._wal.instance}-{segment.name}-{table}-{hash_columns(columns)}-r{index}"
+                error = self._insert(table, columns, [block], token)
+                if error is None:
+                    current.inserted_tables.add(table)
+                else:
+                    failed = True
+                    current.failures.append(_Failure(segment, table, index, block, error))
+        if not failed:
+            self._wal.remove(segment)
+            _Marker.remove(segment)
+
+    def _insert(self, table: str, columns: tuple[str, ...], blocks: list[NativeBlock], token: str) -> str | None:
+        settings = {
+            "insert_deduplication_token": token,
+            "deduplicate_blocks_in_dependent_materialized_views": 1,
+            "max_partitions_per_insert_block": self._max_partitions,
+        }
+        rows = sum(b.rows for b in blocks)
+        try:
+            self._client.raw_insert(table, columns, insert_block=b"".join(b.data for b in blocks), fmt="Native",
+                                    settings=settings)  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - any driver or engine error means "not inserted"
+            message = f"{type(exc).__name__}: {exc}"[:500]
+            self.stats.failed_inserts += 1
+            self.stats.last_error = message
+            log.warning("insert of %d rows into %s failed: %s", rows, table, message)
+            return message
+        self.stats.inserts += 1
+        self.stats.rows_inserted += rows
+        return None
+
+    def _store_answers(self) -> bool:
+        try:
+            self._client.command("SELECT 1")
+            return True
+        except Exception:  # noqa: BLE001 - unreachable, whatever the reason
+            return False
+
+    # -- after the pass --------------------------------------------------------------------
+
+    def _settle(self, current: _Pass) -> None:
+        """Quarantine the records that failed alone while their table took other records."""
+        guilty = [f for f in current.failures if f.table in current.inserted_tables]
+        touched: dict[int, Segment] = {}
+        for failure in guilty:
+            self._quarantine(failure)
+            marker = _Marker.load(failure.segment)
+            marker.done.add(f"{failure.table}:{failure.index}")
+            marker.save(failure.segment)
+            touched[failure.segment.seq] = failure.segment
+        still = {f.segment.seq for f in current.failures if f.table not in current.inserted_tables}
+        for seq, segment in touched.items():
+            if seq not in still:
+                self._wal.remove(segment)
+                _Marker.remove(segment)
+
+    def _quarantine(self, failure: _Failure) -> None:
+        directory = self._wal.directory / "quarantine"
+        directory.mkdir(exist_ok=True, mode=0o700)
+        stem = f"{failure.segment.name}-{failure.table}-{failure.index}"
+        (directory / f"{stem}.native").write_bytes(failure.block.data)
+        meta = {"table": failure.table, "columns": failure.block.columns, "rows": failure.block.rows,
+                "error": failure.error, "at": time.time()}  # fmt: skip
+        (directory / f"{stem}.json").write_text(json.dumps(meta))
+        self.stats.quarantined_records += 1
+        log.error(
+            "quarantined %d rows for %s that ClickHouse refuses (%s); kept in %s",
+            failure.block.rows,
+            failure.table,
+            failure.error,
+            directory,
+        )
+
+
+def hash_columns(columns: tuple[str, ...]) -> str:
+    return format(zlib.crc32("\x1f".join(columns).encode()), "08x")
+
+
+@dataclass
+class _Marker:
+    """Beside a segment that was split: which tables go record by record, which records are done."""
+
+    split: set[str] = field(default_factory=set)
+    done: set[str] = field(default_factory=set)
+
+    @staticmethod
+    def path(segment: Segment) -> Path:
+        return segment.path.with_suffix(".split")
+
+    @classmethod
+    def load(cls, segment: Segment) -> _Marker:
+        path = cls.path(segment)
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text())
+        return cls(set(data["split"]), set(data["done"]))
+
+    def save(self, segment: Segment) -> None:
+        temporary = self.path(segment).with_suffix(".tmp")
+        temporary.write_text(json.dumps({"split": sorted(self.split), "done": sorted(self.done)}))
+        temporary.replace(self.path(segment))
+
+    @classmethod
+    def remove(cls, segment: Segment) -> None:
+        cls.path(segment).unlink(missing_ok=True)
