@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
     async def lifespan(app: FastAPI):
         store = await run_in_threadpool(open_store, _store_options(settings))
         app.state.store = store
-        app.state.pipeline = IngestPipeline(store.encoder, settings.ingest_workers)
+        app.state.pipeline = await run_in_threadpool(IngestPipeline, store.encoder, settings.ingest_workers)
         app.state.inflight = InflightBudget(settings.inflight_max_bytes)
         app.state.alerting = alerting = _alerting(store, settings, alert_config)
         if settings.alerts:

@@ -57,6 +57,7 @@ async def _export(
     taken = [size if size is not None else _UNDECLARED]
     if not budget.try_take(taken[0]):  # before reading a byte of the body
         raise OtlpError(503, "collector is overloaded, retry later", retry)
+    finished = False
     try:
         raw = await _read_body(request, limit, budget, taken, retry)
         rows = await pipeline.convert(signal_name, raw, request.headers.get("content-encoding"), fmt, limit)
@@ -72,8 +73,9 @@ async def _export(
             await asyncio.wrap_future(durable)
         except (WalFull, WalClosed) as exc:
             raise OtlpError(503, f"collector could not log the data, retry later: {exc}", retry) from exc
+        finished = True
     finally:
-        budget.release(taken[0])
+        budget.release(taken[0], finished)
     signal = SIGNALS[signal_name]
     response = signal.response_cls()
     if rows.rejected:

@@ -66,6 +66,10 @@ def _exit_with(parent) -> None:
     os._exit(0)
 
 
+def _ready() -> bool:
+    return _encoder is not None
+
+
 def _process(signal_name: str, raw: bytes, encoding: str | None, fmt: str, limit: int) -> Rows:
     """Runs in a worker: raises OtlpError for bodies that cannot be decoded or stored."""
     assert _encoder is not None, "the worker was started without an encoder"
@@ -94,10 +98,18 @@ class IngestPipeline:
         else:
             self._pool = self._new_pool()
 
-    def _new_pool(self) -> ProcessPoolExecutor:
+    def _new_pool(self, warm: bool = True) -> ProcessPoolExecutor:
         # spawn, not fork: the collector process runs the embedded ClickHouse's threads.
-        return ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"),
+        pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_init_worker, initargs=(self._encoder,))  # fmt: skip
+        # At start-up, start every worker before the first request: spawning one takes a second
+        # or two, and an SDK would drop what piles up while its first export waits. (A pool rebuilt
+        # after a crash starts lazily: that happens on the event loop, which must not wait.)
+        futures = [pool.submit(_ready) for _ in range(self._workers)]
+        if warm:
+            for future in futures:
+                future.result()
+        return pool
 
     async def convert(self, signal_name: str, raw: bytes, encoding: str | None, fmt: str, limit: int) -> Rows:
         if self._pool is None:
@@ -108,7 +120,7 @@ class IngestPipeline:
         except BrokenProcessPool as exc:
             with self._lock:
                 if self._pool is pool:
-                    self._pool = self._new_pool()
+                    self._pool = self._new_pool(warm=False)
             pool.shutdown(wait=False, cancel_futures=True)
             raise OtlpError(503, "an ingest worker stopped; retry", retry_after=1) from exc
 

@@ -6,26 +6,52 @@ is answered 503 with Retry-After at once: under overload the collector answers q
 its memory bounded, instead of queueing work whose clients will have given up by the time it is
 done (and retried it: stored twice).
 
+The budget is what the collector gets through in `target_seconds` at the rate it has been
+finishing requests lately (never less than `floor`, never more than `limit`): so a request that is
+let in is answered within seconds on a fast machine and a slow one alike.
+
 Used from the event loop only, so it needs no lock.
 """
 
 from __future__ import annotations
 
+import time
+from collections import deque
+
 
 class InflightBudget:
-    def __init__(self, limit: int) -> None:
+    def __init__(
+        self, limit: int, target_seconds: float = 2.0, floor: int = 4 * 1024**2, window_seconds: float = 5.0
+    ) -> None:
         self.limit = limit
         self.used = 0
         self.shed = 0  # requests refused, since start
+        self._target = target_seconds
+        self._floor = min(floor, limit)
+        self._window = window_seconds
+        self._done: deque[tuple[float, int]] = deque()  # (when, bytes) of requests finished lately
+        self._done_bytes = 0
+
+    def capacity(self) -> int:
+        now = time.monotonic()
+        while self._done and self._done[0][0] < now - self._window:
+            self._done_bytes -= self._done.popleft()[1]
+        rate = self._done_bytes / self._window
+        return int(min(self.limit, max(self._floor, rate * self._target)))
 
     def try_take(self, size: int) -> bool:
         """Take `size` bytes if they fit (a request larger than the whole budget is taken when
         nothing else is in flight, or it could never be served: the body limit bounds it)."""
-        if self.used and self.used + size > self.limit:
+        if self.used and self.used + size > self.capacity():
             self.shed += 1
             return False
         self.used += size
         return True
 
-    def release(self, size: int) -> None:
+    def release(self, size: int, finished: bool = False) -> None:
+        """Give `size` bytes back; `finished` when the request's work was done (it counts towards
+        the rate), not when it was refused or failed early."""
         self.used -= size
+        if finished:
+            self._done.append((time.monotonic(), size))
+            self._done_bytes += size

@@ -6,6 +6,7 @@ import base64
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 
 def format_double(value: float) -> str:
@@ -112,10 +113,15 @@ class TimeWindow:
 
     def error(self, nanos: int) -> str | None:
         if nanos < self.earliest_ns:
-            return f"timestamp {nanos} is older than the retention window (before {self.earliest_ns})"
+            return f"timestamp {_iso(nanos)} is older than the retention window (from {_iso(self.earliest_ns)})"
         if nanos > self.latest_ns:
-            return f"timestamp {nanos} is more than a day in the future (after {self.latest_ns})"
+            return f"timestamp {_iso(nanos)} is more than a day in the future (after {_iso(self.latest_ns)})"
         return None
+
+
+def _iso(nanos: int) -> str:
+    seconds = min(max(nanos // 10**9, 0), 253_402_300_799)  # datetime's range: year 1 to 9999
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def window_error(window: TimeWindow | None, nanos: int) -> str | None:
