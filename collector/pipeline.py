@@ -1,8 +1,8 @@
-"""The ingest pipeline: OTLP request body -> `storage.ingest.Rows` ready for the writer.
+"""The ingest pipeline: OTLP request body -> `storage.ingest.Rows` ready for the write-ahead log.
 
 Decompressing, decoding and converting are pure CPU work per record. They run in a pool of worker
 processes (`ingest_workers`, default one per core) so that they use every core instead of sharing
-one interpreter lock with the HTTP server and the writer; with `ingest_workers=0` they run on the
+one interpreter lock with the HTTP server and the write-ahead log; with `ingest_workers=0` they run on the
 collector's own thread pool instead. Workers never touch ClickHouse: storage gives them a
 `RowEncoder` once, at start.
 """

@@ -28,7 +28,7 @@ def serve(settings: Settings, alert_config: AlertConfig | None = None, companion
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), timeout_graceful_shutdown=30
     )
-    # uvicorn drains requests and runs the app's shutdown (the writer's final flush) on SIGTERM or
+    # uvicorn drains requests and runs the app's shutdown (the write-ahead log's final insert) on SIGTERM or
     # SIGINT, then re-raises the signal to the handler that was installed before it. Installing
     # a no-op there makes a completed graceful shutdown exit 0, as supervisors expect.
     for sig in (signal.SIGTERM, signal.SIGINT):

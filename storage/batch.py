@@ -1,4 +1,4 @@
-"""Columnar row batches: the unit the converters produce and the writer inserts."""
+"""Columnar row batches: the unit the converters produce and the encoder turns into Native blocks."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Ingest: a decoded OTLP export request becomes rows ready for the writer.
+"""Ingest: a decoded OTLP export request becomes rows ready for the write-ahead log.
 
 The collector hands over a decoded `Export…ServiceRequest` and a signal name (`traces`, `logs`,
 `metrics`) and gets back `Rows`: the records refused one by one (partial success) and encoded
-blocks for `BatchWriter.submit`. Which tables, columns and encodings those are is storage's
+blocks for `Store.accept`. Which tables, columns and encodings those are is storage's
 business alone.
 
 `RowEncoder` needs no connection, only the tables' column types read once at start, so it runs
@@ -48,7 +48,7 @@ _CONVERTERS: dict[str, Converter] = {
 
 @dataclass(frozen=True)
 class Rows:
-    """What one export request becomes: blocks for `BatchWriter.submit`, and how many records
+    """What one export request becomes: blocks for `Store.accept`, and how many records
     were refused one by one (with the first reasons) for the response's partial success."""
 
     blocks: list[NativeBlock]

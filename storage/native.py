@@ -1,7 +1,7 @@
 """Columnar batches to ClickHouse Native-format blocks.
 
 Encoding needs no connection, only the tables' column types, so it runs wherever the CPU is
-free: in the collector's worker processes, next to decoding and conversion. The writer then only
+free: in the collector's worker processes, next to decoding and conversion. The inserter then only
 concatenates the blocks of one table (a Native stream may hold any number of blocks) and sends
 them as one INSERT, which keeps the per-row Python work out of the process that owns ClickHouse.
 """

@@ -50,14 +50,19 @@ class _LockHolder:
     def __init__(self) -> None:
         self._thread: threading.Thread | None = None
         self._release = threading.Event()
+        self._lock = threading.Lock()  # requests run on several threads; one holder at a time
 
     def sync(self) -> None:
+        with self._lock:
+            self._sync()
+
+    def _sync(self) -> None:
         if faults.on("ledger_timeout") and self._thread is None:
             self._release.clear()
             ready = threading.Event()
             self._thread = threading.Thread(target=self._hold, args=(ready,), daemon=True)
             self._thread.start()
-            ready.wait(2)
+            ready.wait(10)
         elif not faults.on("ledger_timeout") and self._thread is not None:
             self._release.set()
             self._thread.join(2)

@@ -1,0 +1,106 @@
+"""OTLP/gRPC receivers: the TraceService, LogsService and MetricsService `Export` methods on
+`grpc_port` (4317), through the same pipeline as OTLP/HTTP.
+
+Bodies stay bytes until a worker decodes them (the method handlers take the serialized request),
+so gRPC costs the event loop no more than HTTP does. Status codes follow the OTLP specification:
+OK with `partial_success` for records refused one by one, INVALID_ARGUMENT for undecodable data,
+UNAVAILABLE with a `google.rpc.RetryInfo` detail when the collector sheds load or its write-ahead
+log is full (a short delay: the Python exporter gives up when the delay exceeds its timeout),
+RESOURCE_EXHAUSTED for a message over the size limit (grpc itself enforces it). gzip is handled
+by grpc.
+"""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+from collector import otlp_codec
+from collector.errors import OtlpError
+from collector.pipeline import SIGNALS, IngestPipeline
+from collector.receiving import receive
+from collector.settings import Settings
+from collector.shedding import InflightBudget
+from storage.store import Store
+
+_SERVICES = {
+    "traces": "opentelemetry.proto.collector.trace.v1.TraceService",
+    "logs": "opentelemetry.proto.collector.logs.v1.LogsService",
+    "metrics": "opentelemetry.proto.collector.metrics.v1.MetricsService",
+}
+_CODES = {
+    400: grpc.StatusCode.INVALID_ARGUMENT,
+    413: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    415: grpc.StatusCode.UNIMPLEMENTED,
+    499: grpc.StatusCode.CANCELLED,
+    503: grpc.StatusCode.UNAVAILABLE,
+}
+
+
+def _identity(data: bytes) -> bytes:
+    return data
+
+
+class _Receivers:
+    def __init__(self, settings: Settings, store: Store, pipeline: IngestPipeline, budget: InflightBudget) -> None:
+        self._settings, self._store, self._pipeline, self._budget = settings, store, pipeline, budget
+
+    def handler(self, signal_name: str):
+        async def export(raw: bytes, context: grpc.aio.ServicerContext):
+            settings = self._settings
+            if not self._budget.try_take(len(raw)):
+                await _abort(context, OtlpError(503, "collector is overloaded, retry later", 1))
+            finished = False
+            try:
+                rows = await receive(signal_name, raw, None, otlp_codec.PROTOBUF, settings, self._store,
+                                     self._pipeline, gone=lambda: _gone(context))  # fmt: skip
+                finished = True
+            except OtlpError as exc:
+                await _abort(context, exc)
+            finally:
+                self._budget.release(len(raw), finished)
+            signal = SIGNALS[signal_name]
+            response = signal.response_cls()
+            if rows.rejected:
+                setattr(response.partial_success, signal.rejected_field, rows.rejected)
+                response.partial_success.error_message = rows.message
+            return response
+
+        return export
+
+
+async def _gone(context: grpc.aio.ServicerContext) -> bool:
+    return context.done() or context.cancelled()
+
+
+async def _abort(context: grpc.aio.ServicerContext, error: OtlpError):
+    code = _CODES.get(error.status, grpc.StatusCode.INTERNAL)
+    if error.retry_after:
+        # Short on purpose: the OpenTelemetry exporters give up when the delay passes their timeout.
+        retry = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=min(error.retry_after, 2)))
+        detail = status_pb2.Status(code=code_pb2.UNAVAILABLE, message=error.message)
+        detail.details.add().Pack(retry)
+        await context.abort(code, error.message, trailing_metadata=(("grpc-status-details-bin", detail.SerializeToString()),))
+    await context.abort(code, error.message)
+
+
+def grpc_server(settings: Settings, store: Store, pipeline: IngestPipeline, budget: InflightBudget) -> grpc.aio.Server:
+    """An unstarted server on `settings.host:settings.grpc_port` (call `start()` in the event loop)."""
+    limit = settings.max_body_bytes
+    server = grpc.aio.server(
+        options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", 4 * 1024 * 1024)],
+        compression=None,
+    )
+    receivers = _Receivers(settings, store, pipeline, budget)
+    handlers = []
+    for signal_name, service in _SERVICES.items():
+        method = grpc.unary_unary_rpc_method_handler(
+            receivers.handler(signal_name),
+            request_deserializer=_identity,
+            response_serializer=lambda message: message.SerializeToString(),
+        )
+        handlers.append(grpc.method_handlers_generic_handler(service, {"Export": method}))
+    server.add_generic_rpc_handlers(handlers)
+    server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
+    return server
