@@ -40,6 +40,8 @@ def main() -> None:
             "up",
             "--port",
             str(port),
+            "--grpc-port",
+            str(free_port()),
             "--dashboard-port",
             str(dash_port),
             "--data-dir",

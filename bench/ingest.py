@@ -127,7 +127,10 @@ def storage_ceiling(data_dir: str, duration: float, spans: int, count: int) -> d
     batch = b"".join(blocks[i % count].data for i in range(per_insert))
     inserts, started = 0, time.monotonic()
     while time.monotonic() - started < duration:
-        client.raw_insert("otel_traces", blocks[0].columns, insert_block=batch, fmt="Native")
+        # The same block again and again: a token of its own per insert, as the inserter sends, or
+        # ClickHouse would deduplicate it (migration 011).
+        client.raw_insert("otel_traces", blocks[0].columns, insert_block=batch, fmt="Native",
+                          settings={"insert_deduplication_token": f"ceiling-{inserts}"})  # fmt: skip
         inserts += 1
     elapsed = time.monotonic() - started
     stored = client.query("SELECT count() FROM otel_traces").result_rows[0][0]

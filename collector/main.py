@@ -30,6 +30,7 @@ from collector.api import (
 )
 from collector.api.errors import ApiError, api_error, validation_error
 from collector.errors import OtlpError
+from collector.otlp_grpc import grpc_server
 from collector.pipeline import IngestPipeline
 from collector.settings import Settings
 from collector.shedding import InflightBudget
@@ -104,9 +105,14 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
         rollup = store.edge_rollup(settings.rollup_interval_seconds) if settings.rollups else None
         if rollup is not None:
             rollup.start()
+        grpc = grpc_server(settings, store, app.state.pipeline, app.state.inflight) if settings.grpc_port else None
+        if grpc is not None:
+            await grpc.start()
         try:
             yield
         finally:
+            if grpc is not None:
+                await grpc.stop(grace=10)  # answers the exports in flight, takes no new ones
             if rollup is not None:
                 await run_in_threadpool(rollup.stop)
             await run_in_threadpool(alerting.stop)

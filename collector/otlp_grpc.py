@@ -81,7 +81,9 @@ async def _abort(context: grpc.aio.ServicerContext, error: OtlpError):
         retry = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=min(error.retry_after, 2)))
         detail = status_pb2.Status(code=code_pb2.UNAVAILABLE, message=error.message)
         detail.details.add().Pack(retry)
-        await context.abort(code, error.message, trailing_metadata=(("grpc-status-details-bin", detail.SerializeToString()),))
+        await context.abort(
+            code, error.message, trailing_metadata=(("grpc-status-details-bin", detail.SerializeToString()),)
+        )
     await context.abort(code, error.message)
 
 

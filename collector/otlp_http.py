@@ -9,17 +9,15 @@ when the collector sheds load (checked before the body is read) or the log is at
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Request, Response
 
 from collector import otlp_codec
 from collector.dependencies import InflightDep, PipelineDep, SettingsDep, StoreDep
-from collector.errors import ClientGone, OtlpError
+from collector.errors import OtlpError
 from collector.pipeline import SIGNALS, IngestPipeline
+from collector.receiving import receive
 from collector.settings import Settings
 from collector.shedding import InflightBudget
-from storage.errors import WalClosed, WalFull
 from storage.store import Store
 
 router = APIRouter(prefix="/v1", tags=["otlp"])
@@ -60,19 +58,8 @@ async def _export(
     finished = False
     try:
         raw = await _read_body(request, limit, budget, taken, retry)
-        rows = await pipeline.convert(signal_name, raw, request.headers.get("content-encoding"), fmt, limit)
-        if await request.is_disconnected():
-            raise ClientGone()  # nobody waits for the answer: do not log what a retry will send again
-        try:
-            durable = store.accept(rows)
-        except WalFull as exc:
-            raise OtlpError(503, f"collector cannot take more data now, retry later: {exc}", retry) from exc
-        except WalClosed as exc:
-            raise OtlpError(503, "collector is shutting down, retry later", retry) from exc
-        try:
-            await asyncio.wrap_future(durable)
-        except (WalFull, WalClosed) as exc:
-            raise OtlpError(503, f"collector could not log the data, retry later: {exc}", retry) from exc
+        encoding = request.headers.get("content-encoding")
+        rows = await receive(signal_name, raw, encoding, fmt, settings, store, pipeline, request.is_disconnected)
         finished = True
     finally:
         budget.release(taken[0], finished)

@@ -5,6 +5,7 @@ Each field is read from the environment variable `HOPSCOPE_<FIELD>` (for example
 flags override the environment; the defaults below apply last.
 
 - host, port: where the collector listens (127.0.0.1:4318, the OTLP/HTTP port).
+- grpc_port: the OTLP/gRPC port on the same host (4317); 0 turns gRPC off.
 - data_dir: where the embedded ClickHouse keeps its data and the write-ahead log its segments
   (./data; created 0700).
 - clickhouse_url: `chdb:///abs/path` or `http(s)://user:password@host:8123/database`; default
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(4318, ge=0, le=65535)
+    grpc_port: int = Field(4317, ge=0, le=65535)
     data_dir: Path = Path("./data")
     clickhouse_url: str | None = None
     retention_days: int = Field(7, ge=1, le=36500)

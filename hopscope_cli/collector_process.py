@@ -22,6 +22,7 @@ class CollectorProcess:
     def __init__(self, data_dir: Path, *args: str, env: dict | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.port = free_port()
+        self.grpc_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = args
         self.env = {**os.environ, "HOPSCOPE_FLUSH_INTERVAL_SECONDS": "0.2", **(env or {})}
@@ -33,7 +34,7 @@ class CollectorProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         cmd = [sys.executable, "-m", "hopscope_cli", "collector", "--port", str(self.port),
-               "--data-dir", str(self.data_dir), *self.args]  # fmt: skip
+               "--grpc-port", str(self.grpc_port), "--data-dir", str(self.data_dir), *self.args]  # fmt: skip
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=self.env)
         try:
             wait_http_ok(self.url + "/readyz", timeout, self.proc)

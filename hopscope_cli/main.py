@@ -19,6 +19,7 @@ from collector.settings import Settings
 _FLAGS = {  # flag -> (settings field, type, help)
     "--host": ("host", str, "listen address (HOPSCOPE_HOST, default 127.0.0.1)"),
     "--port": ("port", int, "OTLP/HTTP port (HOPSCOPE_PORT, default 4318)"),
+    "--grpc-port": ("grpc_port", int, "OTLP/gRPC port (HOPSCOPE_GRPC_PORT, default 4317; 0 turns it off)"),
     "--data-dir": ("data_dir", str, "data directory for the embedded ClickHouse (HOPSCOPE_DATA_DIR, default ./data)"),
     "--clickhouse-url": (
         "clickhouse_url",
@@ -104,8 +105,9 @@ def _serve(settings: Settings, args: argparse.Namespace, alert_config: AlertConf
     from collector.server import serve
     from hopscope_cli.up import companions
 
+    grpc = f", OTLP/gRPC on {settings.host}:{settings.grpc_port}" if settings.grpc_port else ""
     print(
-        f"hopscope collector: OTLP/HTTP on http://{settings.host}:{settings.port}  "
+        f"hopscope collector: OTLP/HTTP on http://{settings.host}:{settings.port}{grpc}  "
         f"(storage: {settings.storage_url.split('@')[-1]})",
         flush=True,
     )

@@ -39,6 +39,7 @@ def make_settings(storage_url: str, **overrides) -> Settings:
     """Settings for an in-process collector on the test store, its write-ahead log in a fresh
     directory unless `data_dir` is given."""
     overrides.setdefault("data_dir", Path(tempfile.mkdtemp(prefix="hopscope-test-")))
+    overrides.setdefault("grpc_port", 0)  # several in-process collectors may run at once
     return Settings(clickhouse_url=storage_url, flush_interval_seconds=0.05, **overrides)
 
 

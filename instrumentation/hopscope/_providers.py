@@ -1,5 +1,5 @@
-"""Tracer, meter and logger providers with OTLP/HTTP exporters, and a shutdown that never blocks
-the host process for longer than it is allowed to.
+"""Tracer, meter and logger providers with OTLP exporters (HTTP, or gRPC when asked), and a
+shutdown that never blocks the host process for longer than it is allowed to.
 
 The upstream SDK shuts its providers down at exit and waits for the exporters, which retry for
 up to their timeout (10 s each by default) when the collector is down or silent. Here the
@@ -31,10 +31,24 @@ from hopscope._settings import ClientSettings
 def _exporter_kwargs(settings: ClientSettings, signal: str) -> dict:
     kwargs: dict = {}
     if settings.endpoint:
-        kwargs["endpoint"] = f"{settings.endpoint}/v1/{signal}"
+        grpc = settings.protocol == "grpc"
+        kwargs["endpoint"] = settings.endpoint if grpc else f"{settings.endpoint}/v1/{signal}"
+        if grpc:
+            kwargs["insecure"] = not settings.endpoint.startswith("https://")
     if settings.headers is not None:
         kwargs["headers"] = settings.headers
     return kwargs
+
+
+def _exporters(settings: ClientSettings) -> tuple[type, type, type]:
+    """(span, metric, log) exporter classes for the protocol."""
+    if settings.protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter as GrpcLogs
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter as GrpcMetrics
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpans
+
+        return GrpcSpans, GrpcMetrics, GrpcLogs
+    return OTLPSpanExporter, OTLPMetricExporter, OTLPLogExporter
 
 
 @dataclass
@@ -81,10 +95,11 @@ def build_providers(
     metric_readers=None,
     log_exporter=None,
 ) -> Providers:
-    """Providers exporting over OTLP/HTTP, or to the given exporters/readers instead."""
+    """Providers exporting over OTLP (the settings' protocol), or to the given exporters/readers."""
+    span_cls, metric_cls, log_cls = _exporters(settings)
     metric_readers = metric_readers or [
         PeriodicExportingMetricReader(
-            OTLPMetricExporter(**_exporter_kwargs(settings, "metrics")),
+            metric_cls(**_exporter_kwargs(settings, "metrics")),
             export_interval_millis=settings.metric_export_interval_ms,
         )
     ]
@@ -95,7 +110,7 @@ def build_providers(
     # otel.sdk.processor.*.processed metrics (error.type=queue_full), exported with the rest.
     tracer_provider.add_span_processor(
         BatchSpanProcessor(
-            span_exporter or OTLPSpanExporter(**_exporter_kwargs(settings, "traces"), meter_provider=meter_provider),
+            span_exporter or span_cls(**_exporter_kwargs(settings, "traces"), meter_provider=meter_provider),
             schedule_delay_millis=settings.span_schedule_delay_ms,
             meter_provider=meter_provider,
         )
@@ -103,7 +118,7 @@ def build_providers(
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False, meter_provider=meter_provider)
     logger_provider.add_log_record_processor(
         BatchLogRecordProcessor(
-            log_exporter or OTLPLogExporter(**_exporter_kwargs(settings, "logs"), meter_provider=meter_provider),
+            log_exporter or log_cls(**_exporter_kwargs(settings, "logs"), meter_provider=meter_provider),
             schedule_delay_millis=settings.span_schedule_delay_ms,
             meter_provider=meter_provider,
         )

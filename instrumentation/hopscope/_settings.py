@@ -5,8 +5,10 @@ variables, then `HOPSCOPE_*`, then defaults.
   else the program's name.
 - service version / environment: service.version / deployment.environment in
   OTEL_RESOURCE_ATTRIBUTES, HOPSCOPE_SERVICE_VERSION / HOPSCOPE_ENVIRONMENT.
+- protocol: OTEL_EXPORTER_OTLP_PROTOCOL, HOPSCOPE_PROTOCOL: `http/protobuf` (the default) or `grpc`
+  (needs the `hopscope[grpc]` extra: opentelemetry-exporter-otlp-proto-grpc).
 - endpoint: OTEL_EXPORTER_OTLP_ENDPOINT (and the per-signal OTEL_EXPORTER_OTLP_*_ENDPOINT, read by
-  the exporters themselves), HOPSCOPE_ENDPOINT, else http://127.0.0.1:4318.
+  the exporters themselves), HOPSCOPE_ENDPOINT, else http://127.0.0.1:4318 (gRPC: :4317).
 - headers: OTEL_EXPORTER_OTLP_HEADERS (read by the exporters), HOPSCOPE_HEADERS (`k=v,k2=v2`),
   HOPSCOPE_API_KEY (sent as `Authorization: Bearer <key>`).
 - disabled: HOPSCOPE_DISABLED=1 or OTEL_SDK_DISABLED=true.
@@ -27,6 +29,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4318"
+DEFAULT_GRPC_ENDPOINT = "http://127.0.0.1:4317"
+PROTOCOLS = ("http/protobuf", "grpc")
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -35,6 +39,7 @@ class ClientSettings:
     service_name: str
     service_version: str | None
     environment: str | None
+    protocol: str  # "http/protobuf" or "grpc"
     endpoint: str | None  # None: the OTEL_EXPORTER_OTLP_* variables decide, as the exporters read them
     headers: dict[str, str] | None  # None: OTEL_EXPORTER_OTLP_HEADERS (or nothing) decides
     disabled: bool
@@ -107,8 +112,12 @@ def resolve(
         or res.get("deployment.environment.name")
         or env.get("HOPSCOPE_ENVIRONMENT")
     )
+    protocol = (env.get("OTEL_EXPORTER_OTLP_PROTOCOL") or env.get("HOPSCOPE_PROTOCOL") or "http/protobuf").strip()
+    if protocol not in PROTOCOLS:
+        protocol = "http/protobuf"  # http/json and typos: the exporters this client ships speak protobuf
     if endpoint is None and not env.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
-        endpoint = env.get("HOPSCOPE_ENDPOINT") or DEFAULT_ENDPOINT
+        default = DEFAULT_GRPC_ENDPOINT if protocol == "grpc" else DEFAULT_ENDPOINT
+        endpoint = env.get("HOPSCOPE_ENDPOINT") or default
     resolved_headers = dict(headers) if headers is not None else None
     if resolved_headers is None and not env.get("OTEL_EXPORTER_OTLP_HEADERS"):
         if env.get("HOPSCOPE_HEADERS"):
@@ -123,6 +132,7 @@ def resolve(
         service_name=name,
         service_version=version,
         environment=deployment,
+        protocol=protocol,
         endpoint=endpoint.rstrip("/") if endpoint else None,
         headers=resolved_headers,
         disabled=disabled,

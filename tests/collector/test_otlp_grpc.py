@@ -62,11 +62,15 @@ def test_the_sdks_grpc_exporters_deliver_traces_logs_and_metrics(grpc_collector)
     with tracer_provider.get_tracer("t").start_as_current_span("checkout"):
         pass
     logger_provider = LoggerProvider(resource=resource)
-    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter(endpoint=endpoint, insecure=True)))
+    logger_provider.add_log_record_processor(
+        SimpleLogRecordProcessor(OTLPLogExporter(endpoint=endpoint, insecure=True))
+    )
     logger = logging.getLogger("grpc-test")
     logger.addHandler(LoggingHandler(logger_provider=logger_provider))
     logger.error("payment declined over grpc")
-    reader = PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=endpoint, insecure=True), export_interval_millis=60_000)
+    reader = PeriodicExportingMetricReader(
+        OTLPMetricExporter(endpoint=endpoint, insecure=True), export_interval_millis=60_000
+    )
     meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
     meter_provider.get_meter("m").create_counter("orders.placed").add(3)
     meter_provider.force_flush()
@@ -152,4 +156,3 @@ def test_hopscope_auto_speaks_grpc_when_told(grpc_collector):
     assert done.returncode == 0, done.stderr[-2000:]
     grpc_collector.wait_stored()
     assert _traces(grpc_collector, "auto-grpc") == 1
-

@@ -34,6 +34,8 @@ def platform(tmp_path_factory):
             "up",
             "--port",
             str(port),
+            "--grpc-port",
+            str(free_port()),
             "--dashboard-port",
             str(dash_port),
             "--data-dir",

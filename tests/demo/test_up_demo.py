@@ -38,6 +38,8 @@ def test_up_demo_produces_failing_multi_hop_traffic(tmp_path):
             "--demo",
             "--port",
             str(port),
+            "--grpc-port",
+            str(free_port()),
             "--dashboard-port",
             str(free_port()),
             "--data-dir",
