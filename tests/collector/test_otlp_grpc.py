@@ -4,7 +4,6 @@ and the specification's status codes for bad data and for shedding."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import subprocess
 import sys
@@ -14,12 +13,13 @@ import grpc
 import httpx
 import pytest
 from google.rpc import error_details_pb2, status_pb2
+from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import Compression, OTLPSpanExporter
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
-from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
@@ -65,9 +65,9 @@ def test_the_sdks_grpc_exporters_deliver_traces_logs_and_metrics(grpc_collector)
     logger_provider.add_log_record_processor(
         SimpleLogRecordProcessor(OTLPLogExporter(endpoint=endpoint, insecure=True))
     )
-    logger = logging.getLogger("grpc-test")
-    logger.addHandler(LoggingHandler(logger_provider=logger_provider))
-    logger.error("payment declined over grpc")
+    logger_provider.get_logger("grpc-test").emit(
+        body="payment declined over grpc", severity_number=SeverityNumber.ERROR, severity_text="ERROR"
+    )
     reader = PeriodicExportingMetricReader(
         OTLPMetricExporter(endpoint=endpoint, insecure=True), export_interval_millis=60_000
     )
