@@ -12,7 +12,9 @@ import time
 import httpx
 
 from alerting.channels import ChannelRegistry
+from alerting.egress import EgressPolicy, ForbiddenDestination
 from alerting.notifications import headers
+from alerting.rules import Channel
 from core.periodic import PeriodicThread
 from storage.alert_outbox import AlertOutbox, OutboxEntry
 
@@ -32,15 +34,17 @@ class Deliverer:
         self,
         outbox: AlertOutbox,
         channels: ChannelRegistry,
+        egress: EgressPolicy,
         timeout: float = 10.0,
         give_up_after: float = 86_400.0,
         interval: float = 1.0,
     ) -> None:
         self._outbox = outbox
         self._channels = channels
+        self._egress = egress
         self._timeout = timeout
         self._give_up_ms = int(give_up_after * 1000)
-        self._http = httpx.Client(timeout=timeout)
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False)  # never to where we did not check
         self._thread = PeriodicThread("hopscope-delivery", self._pass, interval)
 
     def start(self) -> None:
@@ -55,32 +59,41 @@ class Deliverer:
                 break
             self.attempt(entry)
 
+    def _post(self, channel: Channel, entry: OutboxEntry) -> int:
+        """POST the signed body to the address checked just now (not to what DNS says next)."""
+        target, host, tls_name = self._egress.pin(str(channel.url))
+        body = entry.body.encode("utf-8")
+        secret = channel.secret.get_secret_value() if channel.secret is not None else None
+        sent = headers(entry.notification_id, body, secret, int(time.time()), channel.headers)
+        extensions = {"sni_hostname": tls_name} if target.startswith("https://") else {}
+        response = self._http.post(target, content=body, headers={**sent, "Host": host}, extensions=extensions)
+        return response.status_code
+
     def attempt(self, entry: OutboxEntry) -> OutboxEntry:
         """One delivery attempt; returns the entry's new state (also written to the outbox)."""
         channel = self._channels.get(entry.channel)
         now_ms = int(time.time() * 1000)
         attempt = entry.attempts + 1
-        status, error = 0, ""
+        status, error, final = 0, "", channel is None
         started = time.perf_counter()
         if channel is None:
             error = f"channel {entry.channel!r} no longer exists"
         else:
-            body = entry.body.encode("utf-8")
-            timestamp = int(time.time())
-            secret = channel.secret.get_secret_value() if channel.secret is not None else None
-            sent = headers(entry.notification_id, body, secret, timestamp, channel.headers)
             try:
-                response = self._http.post(str(channel.url), content=body, headers=sent)
-                status = response.status_code
+                status = self._post(channel, entry)
                 if status >= 300:
-                    error = f"HTTP {status}: {response.text[:200]}"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:300]
+                    error = f"HTTP {status}"  # the receiver's answer is never kept: it may hold anything
+            except ForbiddenDestination as exc:
+                error, final = f"destination refused: {exc}", True
+            except httpx.TimeoutException:
+                error = "timed out"
+            except httpx.HTTPError:
+                error = "could not deliver (connection failed)"
         elapsed = (time.perf_counter() - started) * 1000
         self._outbox.record_attempt(entry.id, attempt, now_ms, status, error, elapsed)
         if not error:
             new_status, next_ms = "delivered", now_ms
-        elif channel is None or now_ms - entry.created_ms >= self._give_up_ms:
+        elif final or now_ms - entry.created_ms >= self._give_up_ms:
             new_status, next_ms = "failed", now_ms
         else:
             new_status, next_ms = "pending", now_ms + int(backoff_seconds(attempt) * 1000)

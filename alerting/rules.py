@@ -22,9 +22,11 @@ from pydantic import (
     SecretStr,
     TypeAdapter,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
+from alerting.egress import header_problem
 from core.durations import parse_duration_ns
 from storage.log_reader import search_terms
 
@@ -172,6 +174,14 @@ class Channel(BaseModel):
     secret: SecretStr | None = None  # HMAC-SHA256 signing key; never shown back
     headers: dict[str, str] = {}
     match: dict[str, str] = {}
+
+    @field_validator("headers")
+    @classmethod
+    def _settable(cls, headers: dict[str, str]) -> dict[str, str]:
+        problems = [p for p in map(header_problem, headers) if p]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return headers
 
 
 class Silence(BaseModel):

@@ -10,10 +10,12 @@ from __future__ import annotations
 from alerting.channels import ChannelRegistry
 from alerting.conditions import Readers
 from alerting.delivery import Deliverer
+from alerting.egress import EgressPolicy
 from alerting.evaluator import Evaluator
 from alerting.rules import AlertConfig, Rule, Silence, parse_rule
 from storage.alert_objects import AlertRuleStore, SilenceStore
 from storage.alert_outbox import AlertOutbox
+from storage.secret_box import SecretBox
 from storage.store import AlertStores
 
 
@@ -24,6 +26,8 @@ class AlertingService:
         readers: Readers,
         config: AlertConfig | None,
         *,
+        secrets: SecretBox,
+        egress: EgressPolicy,
         dashboard_url: str,
         interval: float = 30.0,
         delay: float = 5.0,
@@ -33,7 +37,7 @@ class AlertingService:
         self.rule_store: AlertRuleStore = stores.rules
         self.silence_store: SilenceStore = stores.silences
         self.outbox: AlertOutbox = stores.outbox
-        self.channels = ChannelRegistry(list(self.config.channels), stores.channels)
+        self.channels = ChannelRegistry(list(self.config.channels), stores.channels, secrets, egress)
         self.evaluator = Evaluator(
             readers,
             stores.outbox,
@@ -45,7 +49,7 @@ class AlertingService:
             interval=interval,
             delay=delay,
         )
-        self.deliverer = Deliverer(stores.outbox, self.channels, timeout=webhook_timeout)
+        self.deliverer = Deliverer(stores.outbox, self.channels, egress, timeout=webhook_timeout)
         self.running = False
 
     def rules(self) -> list[Rule]:

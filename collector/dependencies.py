@@ -9,9 +9,11 @@ from fastapi import Depends, Request
 
 from alerting.service import AlertingService
 from collector.api.errors import ApiError
+from collector.auth import KeyRing
 from collector.pipeline import IngestPipeline
 from collector.settings import Settings
 from collector.shedding import InflightBudget
+from storage.alert_objects import ApiKeyStore
 from storage.log_reader import LogReader
 from storage.metric_reader import MetricReader
 from storage.service_reader import ServiceReader
@@ -51,6 +53,14 @@ def get_service_reader(store: Annotated[Store, Depends(get_store)]) -> ServiceRe
     return store.services
 
 
+def get_keys(request: Request) -> KeyRing:
+    return request.app.state.keys
+
+
+def get_key_store(store: Annotated[Store, Depends(get_store)]) -> ApiKeyStore:
+    return store.api_keys
+
+
 def get_alerting(request: Request) -> AlertingService:
     return request.app.state.alerting
 
@@ -71,4 +81,6 @@ LogReaderDep = Annotated[LogReader, Depends(get_log_reader)]
 ServiceReaderDep = Annotated[ServiceReader, Depends(get_service_reader)]
 MetricReaderDep = Annotated[MetricReader, Depends(get_metric_reader)]
 AlertingDep = Annotated[AlertingService, Depends(get_alerting)]
+KeysDep = Annotated[KeyRing, Depends(get_keys)]
+KeyStoreDep = Annotated[ApiKeyStore, Depends(get_key_store)]
 RunningAlertingDep = Annotated[AlertingService, Depends(get_running_alerting)]

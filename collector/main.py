@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from alerting.conditions import Readers
+from alerting.egress import EgressPolicy
 from alerting.rules import AlertConfig, load_config_file
 from alerting.service import AlertingService
 from collector import health, otlp_codec, otlp_http
@@ -28,12 +29,19 @@ from collector.api import (
     silences,
     traces,
 )
+from collector.api import (
+    keys as keys_api,
+)
 from collector.api.errors import ApiError, api_error, validation_error
+from collector.auth import KeyRing, env_tokens
 from collector.errors import OtlpError
+from collector.exposure import check_exposure, private_data_dir
+from collector.guard import Doors
 from collector.otlp_grpc import grpc_server
 from collector.pipeline import IngestPipeline
 from collector.settings import Settings
 from collector.shedding import InflightBudget
+from storage.secret_box import SecretBox
 from storage.store import Store, StoreOptions, open_store
 
 _ROUTERS = (
@@ -49,6 +57,7 @@ _ROUTERS = (
     notifications.router,
     alert_channels.router,
     silences.router,
+    keys_api.router,
 )
 
 
@@ -75,10 +84,14 @@ def _store_options(settings: Settings) -> StoreOptions:
 
 def _alerting(store: Store, settings: Settings, config: AlertConfig | None) -> AlertingService:
     readers = Readers(store.traces, store.services, store.logs, store.metrics)
+    secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
     return AlertingService(
         store.alerting,
         readers,
         config,
+        secrets=SecretBox.open(secret_key, settings.data_dir),
+        # In laptop mode the receivers are on this machine too (the demo's, a local test hook).
+        egress=EgressPolicy.parse(settings.webhook_allow, allow_loopback=settings.laptop_mode),
         dashboard_url=settings.dashboard_url,
         interval=settings.alert_interval_seconds,
         delay=settings.alert_delay_seconds,
@@ -93,10 +106,18 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
     if alert_config is None:
         alert_config = load_config_file(settings.alert_rules_file)
 
+    check_exposure(settings)
+    keys = KeyRing(env_tokens(*(t.get_secret_value() for t in (settings.ingest_tokens, settings.read_tokens,
+                                                                settings.admin_tokens))), None)  # fmt: skip
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        private_data_dir(settings.data_dir)
         store = await run_in_threadpool(open_store, _store_options(settings))
         app.state.store = store
+        keys.attach(store.api_keys)
+        await run_in_threadpool(keys.reload)
+        keys.start()
         app.state.pipeline = await run_in_threadpool(IngestPipeline, store.encoder, settings.ingest_workers)
         app.state.inflight = InflightBudget(settings.inflight_max_bytes)
         app.state.alerting = alerting = _alerting(store, settings, alert_config)
@@ -105,7 +126,9 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
         rollup = store.edge_rollup(settings.rollup_interval_seconds) if settings.rollups else None
         if rollup is not None:
             rollup.start()
-        grpc = grpc_server(settings, store, app.state.pipeline, app.state.inflight) if settings.grpc_port else None
+        grpc = (
+            grpc_server(settings, store, app.state.pipeline, app.state.inflight, keys) if settings.grpc_port else None
+        )
         if grpc is not None:
             await grpc.start()
         try:
@@ -116,6 +139,7 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
             if rollup is not None:
                 await run_in_threadpool(rollup.stop)
             await run_in_threadpool(alerting.stop)
+            await run_in_threadpool(keys.stop)
             await run_in_threadpool(app.state.pipeline.close)
             await run_in_threadpool(store.close)
 
@@ -126,6 +150,8 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.keys = keys
+    app.add_middleware(Doors, keys=keys, also_allowed=frozenset({settings.host}))  # type: ignore[arg-type]
     app.add_exception_handler(OtlpError, _otlp_error)  # type: ignore[arg-type]
     app.add_exception_handler(ApiError, api_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]

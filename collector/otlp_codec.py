@@ -29,6 +29,8 @@ _BAD_ID = base64.b64encode(b"\xff").decode("ascii")
 
 _GRPC_CODE = {
     400: code_pb2.INVALID_ARGUMENT,
+    401: code_pb2.UNAUTHENTICATED,
+    403: code_pb2.PERMISSION_DENIED,
     413: code_pb2.RESOURCE_EXHAUSTED,
     415: code_pb2.UNIMPLEMENTED,
     503: code_pb2.UNAVAILABLE,

@@ -17,6 +17,7 @@ from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from collector import otlp_codec
+from collector.auth import KeyRing
 from collector.errors import OtlpError
 from collector.pipeline import SIGNALS, IngestPipeline
 from collector.receiving import receive
@@ -87,12 +88,38 @@ async def _abort(context: grpc.aio.ServicerContext, error: OtlpError):
     await context.abort(code, error.message)
 
 
-def grpc_server(settings: Settings, store: Store, pipeline: IngestPipeline, budget: InflightBudget) -> grpc.aio.Server:
-    """An unstarted server on `settings.host:settings.grpc_port` (call `start()` in the event loop)."""
+class _Tokens(grpc.aio.ServerInterceptor):
+    """The `authorization` metadata must carry a token with the ingest scope (when there are tokens)."""
+
+    def __init__(self, keys: KeyRing) -> None:
+        self._keys = keys
+
+    async def intercept_service(self, continuation, details):
+        if not self._keys.enabled:
+            return await continuation(details)
+        metadata = {k.lower(): v for k, v in (details.invocation_metadata or ())}
+        caller = self._keys.caller(metadata.get("authorization"))
+        if caller is not None and caller.may("ingest"):
+            return await continuation(details)
+        code = grpc.StatusCode.UNAUTHENTICATED if caller is None else grpc.StatusCode.PERMISSION_DENIED
+        message = "a valid bearer token is needed" if caller is None else "this token lacks the ingest scope"
+
+        async def refuse(_request: bytes, context: grpc.aio.ServicerContext) -> None:
+            await context.abort(code, message)
+
+        return grpc.unary_unary_rpc_method_handler(refuse, request_deserializer=_identity)
+
+
+def grpc_server(
+    settings: Settings, store: Store, pipeline: IngestPipeline, budget: InflightBudget, keys: KeyRing
+) -> grpc.aio.Server:
+    """An unstarted server on `settings.host:settings.grpc_port` (call `start()` in the event loop),
+    over TLS when the settings name a certificate."""
     limit = settings.max_body_bytes
     server = grpc.aio.server(
         options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", 4 * 1024 * 1024)],
         compression=None,
+        interceptors=[_Tokens(keys)],
     )
     receivers = _Receivers(settings, store, pipeline, budget)
     handlers = []
@@ -104,5 +131,10 @@ def grpc_server(settings: Settings, store: Store, pipeline: IngestPipeline, budg
         )
         handlers.append(grpc.method_handlers_generic_handler(service, {"Export": method}))
     server.add_generic_rpc_handlers(handlers)
-    server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
+    address = f"{settings.host}:{settings.grpc_port}"
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        pair = (settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())
+        server.add_secure_port(address, grpc.ssl_server_credentials([pair]))
+    else:
+        server.add_insecure_port(address)
     return server

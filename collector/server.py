@@ -25,8 +25,14 @@ class Companion(Protocol):
 def serve(settings: Settings, alert_config: AlertConfig | None = None, companion: Companion | None = None) -> int:
     """Serve until SIGTERM/SIGINT; returns the process exit code (0 after a graceful shutdown)."""
     app = create_app(settings, alert_config)
+    tls = {"ssl_certfile": str(settings.tls_cert), "ssl_keyfile": str(settings.tls_key)} if settings.tls_cert else {}
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), timeout_graceful_shutdown=30
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=30,
+        **tls,  # type: ignore[arg-type]
     )
     # uvicorn drains requests and runs the app's shutdown (the write-ahead log's final insert) on SIGTERM or
     # SIGINT, then re-raises the signal to the handler that was installed before it. Installing

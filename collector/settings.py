@@ -32,6 +32,11 @@ flags override the environment; the defaults below apply last.
   every 30 s); with several collectors on one ClickHouse, exactly one should (false elsewhere).
 - migrate_on_start: apply pending schema migrations at start-up (true); turn off where
   `hopscope migrate` runs once for a cluster.
+- ingest_tokens, read_tokens, admin_tokens: comma-separated bearer tokens with those scopes (none:
+  laptop mode, loopback only). insecure: listen beyond loopback without any token (false).
+- webhook_allow: CIDRs and host names webhooks may be sent to although they are private (none).
+- secret_key: the key channel secrets are encrypted with (default: `<data_dir>/secret.key`).
+- tls_cert, tls_key: serve HTTP and gRPC over TLS with this certificate and key (PEM files).
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.connection import embedded_url
@@ -71,6 +76,29 @@ class Settings(BaseSettings):
     rollups: bool = True
     rollup_interval_seconds: float = Field(30.0, gt=0)
     ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=64)
+    ingest_tokens: SecretStr = SecretStr("")
+    read_tokens: SecretStr = SecretStr("")
+    admin_tokens: SecretStr = SecretStr("")
+    insecure: bool = False
+    webhook_allow: str = ""
+    secret_key: SecretStr | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        return self
+
+    @property
+    def has_tokens(self) -> bool:
+        return any(t.get_secret_value().strip() for t in (self.ingest_tokens, self.read_tokens, self.admin_tokens))
+
+    @property
+    def laptop_mode(self) -> bool:
+        """No token configured: open, and only on loopback (see collector.guard)."""
+        return not self.has_tokens
 
     @property
     def wal_dir(self) -> Path:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from alerting.rules import AlertConfig, ConfigError, load_config_file
 from collector.settings import Settings
+from hopscope_cli.keys import add_commands as add_key_commands
 
 _FLAGS = {  # flag -> (settings field, type, help)
     "--host": ("host", str, "listen address (HOPSCOPE_HOST, default 127.0.0.1)"),
@@ -29,6 +30,8 @@ _FLAGS = {  # flag -> (settings field, type, help)
     ),
     "--retention-days": ("retention_days", int, "days telemetry is kept (HOPSCOPE_RETENTION_DAYS, default 7)"),
     "--log-level": ("log_level", str, "debug, info, warning or error (HOPSCOPE_LOG_LEVEL, default info)"),
+    "--tls-cert": ("tls_cert", str, "serve HTTP and gRPC over TLS with this PEM certificate (HOPSCOPE_TLS_CERT)"),
+    "--tls-key": ("tls_key", str, "…and this PEM private key (HOPSCOPE_TLS_KEY)"),
 }
 
 
@@ -52,12 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the OTLP/HTTP collector (POST /v1/traces, /v1/logs, /v1/metrics).",
     )
     _add_flags(collector, serve_flags)
+    collector.add_argument(
+        "--insecure", action="store_true", help="listen beyond loopback without tokens (HOPSCOPE_INSECURE)"
+    )
     up = commands.add_parser(
         "up",
         help="run everything: the collector and the dashboard (and with --demo the demo shop)",
         description="Start the whole platform on this machine (embedded ClickHouse, no server).",
     )
     _add_flags(up, serve_flags)
+    up.add_argument("--insecure", action="store_true", help="listen beyond loopback without tokens (HOPSCOPE_INSECURE)")
     up.add_argument("--dashboard-port", type=int, default=8501, help="dashboard port (default 8501)")
     up.add_argument("--no-dashboard", action="store_true", help="do not start the dashboard")
     up.add_argument("--demo", action="store_true", help="also start the demo shop and steady load against it")
@@ -90,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     fault.add_argument("name", nargs="?", help="fault name; omit to list the faults")
     fault.add_argument("state", nargs="?", choices=("on", "off"))
     _add_flags(fault, ("--data-dir",))
+    add_key_commands(commands)
     return parser
 
 
@@ -98,6 +106,8 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     overrides = {
         field: getattr(args, field) for field, _, _ in _FLAGS.values() if getattr(args, field, None) is not None
     }
+    if getattr(args, "insecure", False):
+        overrides["insecure"] = True
     return Settings(**overrides)
 
 
@@ -158,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "dashboard":
         return _dashboard(args)
+    if args.command == "keys":
+        from hopscope_cli.keys import run
+
+        return run(args)
     try:
         settings = resolve_settings(args)
     except ValidationError as exc:
@@ -165,6 +179,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     alert_config = None
     if args.command in ("collector", "up"):
+        from collector.exposure import ExposureRefused, check_exposure
+
+        logging.basicConfig(level="WARNING", format="hopscope: %(message)s")
+        try:
+            check_exposure(settings)
+        except ExposureRefused as exc:
+            print(f"hopscope: {exc}", file=sys.stderr)
+            return 2
         try:
             alert_config = load_config_file(settings.alert_rules_file)
         except (ConfigError, OSError) as exc:

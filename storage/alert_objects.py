@@ -63,3 +63,9 @@ class SilenceStore(_VersionedObjects):
     """Silences by id."""
 
     TABLE = "hopscope_alert_silences"
+
+
+class ApiKeyStore(_VersionedObjects):
+    """API keys by id: the body keeps the key's hash, never the key."""
+
+    TABLE = "hopscope_api_keys"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
-from storage.alert_objects import AlertRuleStore, ChannelStore, SilenceStore
+from storage.alert_objects import AlertRuleStore, ApiKeyStore, ChannelStore, SilenceStore
 from storage.alert_outbox import AlertOutbox
 from storage.alert_state import AlertStateStore
 from storage.connection import connect, describe
@@ -87,6 +87,7 @@ class Store:
             AlertStateStore(self._alert_client),
             AlertOutbox(self._alert_client),
         )
+        self.api_keys = ApiKeyStore(self._alert_client)
 
     def accept(self, rows: Rows) -> Future:
         """Log `rows` durably; the future completes once they are fsynced in the write-ahead log

@@ -47,6 +47,10 @@ class StoringClient(TestClient):
     """Exports are answered once logged durably, and inserted a moment later; tests read right
     after they write, so each accepted export waits here until the inserter has moved it."""
 
+    def __init__(self, app, base_url: str = "http://127.0.0.1", **kwargs) -> None:
+        # A loopback Host: laptop mode refuses others (DNS rebinding); Starlette's default is "testserver".
+        super().__init__(app, base_url=base_url, **kwargs)
+
     def post(self, url, *args, **kwargs):  # type: ignore[override]
         response = super().post(url, *args, **kwargs)
         if str(url).startswith("/v1/") and response.status_code == 200:

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Response
 
 from alerting.channels import ChannelRegistry
+from alerting.egress import ForbiddenDestination
 from alerting.rules import Channel
 from collector.api.bodies import validated
 from collector.api.errors import ApiError
@@ -31,6 +32,13 @@ def _public(channel: Channel, source: str) -> dict:
     }
 
 
+def _put(channels: ChannelRegistry, channel: Channel) -> None:
+    try:
+        channels.put(channel)
+    except ForbiddenDestination as exc:
+        raise ApiError(400, "invalid channel", f"url: {exc}") from None
+
+
 def _changeable(channels: ChannelRegistry, name: str, verb: str) -> None:
     if channels.from_file(name):
         raise ApiError(409, "channel from file", f"{name!r} is defined in the rule file; {verb} it there")
@@ -49,7 +57,7 @@ def create_channel(alerting: RunningAlertingDep, body: Any = Body(...)) -> dict:
     channel = validated(Channel, body)
     if channel.name in alerting.channels.all():
         raise ApiError(409, "channel exists", f"a channel named {channel.name!r} exists; PUT to change it")
-    alerting.channels.put(channel)
+    _put(alerting.channels, channel)
     return _public(channel, "api")
 
 
@@ -59,7 +67,7 @@ def update_channel(name: str, alerting: AlertingDep, body: Any = Body(...)) -> d
     channel = validated(Channel, body)
     if channel.name != name:
         raise ApiError(400, "invalid channel", f"the body names {channel.name!r}, the path {name!r}")
-    alerting.channels.put(channel)
+    _put(alerting.channels, channel)
     return _public(channel, "api")
 
 

@@ -8,12 +8,14 @@ import time
 import uuid
 
 import pytest
+from cryptography.fernet import Fernet
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from alerting.channels import ChannelRegistry
 from alerting.conditions import Readers
+from alerting.egress import EgressPolicy
 from alerting.evaluator import Evaluator
 from alerting.rules import parse_rule
 from storage.alert_objects import ChannelStore
@@ -21,6 +23,7 @@ from storage.alert_outbox import AlertOutbox
 from storage.alert_state import AlertStateStore
 from storage.log_reader import LogReader
 from storage.metric_reader import MetricReader
+from storage.secret_box import SecretBox
 from storage.service_reader import ServiceReader
 from storage.trace_reader import TraceReader
 from tests.analysis.scenarios import ERROR, S, to_request
@@ -81,7 +84,7 @@ def _evaluator(ch, rules) -> Evaluator:
         AlertOutbox(ch),
         AlertStateStore(ch),
         lambda: rules,
-        ChannelRegistry([], ChannelStore(ch)),
+        ChannelRegistry([], ChannelStore(ch), SecretBox(Fernet.generate_key()), EgressPolicy()),
         list,
         "http://dash",
     )

@@ -131,7 +131,8 @@ def test_an_alert_rule_is_checked_by_the_search_it_will_run(collector):
 
 def test_a_store_outage_is_ridden_out_in_the_write_ahead_log(storage_url, ch, service_name, tmp_path):
     """Accepted while the table cannot be written, inserted once it can: nothing lost or doubled."""
-    with TestClient(create_app(make_settings(storage_url, data_dir=tmp_path / "data"))) as client:
+    app = create_app(make_settings(storage_url, data_dir=tmp_path / "data"))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         ch.command("DETACH TABLE otel_logs")
         try:
             for i in range(5):

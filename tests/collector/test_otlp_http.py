@@ -233,7 +233,7 @@ def test_bad_input_gets_its_otlp_status_and_the_collector_keeps_serving(collecto
 
 def test_body_over_the_limit_and_gzip_bomb_get_413(storage_url, ch, service_name):
     app = create_app(make_settings(storage_url, max_body_bytes=64 * 1024))
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         big = b"\x00" * (65 * 1024)
         _assert_status(client.post("/v1/traces", content=big, headers=PB), 413, "exceeds", "pb")
         bomb = gzip.compress(b"\x00" * (200 * 1024 * 1024))  # 200 MiB of zeros in ~200 KB
