@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -19,11 +20,13 @@ class CollectorProcess:
 
     `stop()` sends SIGTERM: the collector flushes everything it accepted and exits 0."""
 
-    def __init__(self, data_dir: Path, *args: str, env: dict | None = None) -> None:
+    def __init__(self, data_dir: Path, *args: str, env: dict | None = None, ca: Path | None = None) -> None:
+        """`ca`: the certificate to trust when the collector serves TLS (`--tls-cert`)."""
         self.data_dir = Path(data_dir)
         self.port = free_port()
         self.grpc_port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca)) if ca else True
+        self.url = f"{'https' if ca else 'http'}://127.0.0.1:{self.port}"
         self.args = args
         self.env = {**os.environ, "HOPSCOPE_FLUSH_INTERVAL_SECONDS": "0.2", **(env or {})}
         self.proc: subprocess.Popen | None = None
@@ -37,7 +40,7 @@ class CollectorProcess:
                "--grpc-port", str(self.grpc_port), "--data-dir", str(self.data_dir), *self.args]  # fmt: skip
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=self.env)
         try:
-            wait_http_ok(self.url + "/readyz", timeout, self.proc)
+            wait_http_ok(self.url + "/readyz", timeout, self.proc, self.verify)
         except ProcessExited:
             code = self.stop()
             raise AssertionError(f"collector exited with {code}: {self.log()}") from None
@@ -58,9 +61,9 @@ class CollectorProcess:
 
     def wait_stored(self, timeout: float = 60.0) -> None:
         """Return once the write-ahead log is empty: everything acknowledged is in ClickHouse."""
-        wait_http_ok(self.url + "/readyz", timeout, self.proc)
+        wait_http_ok(self.url + "/readyz", timeout, self.proc, self.verify)
         deadline = time.monotonic() + timeout
-        while httpx.get(self.url + "/readyz", timeout=10).json()["wal"]["records"]:
+        while httpx.get(self.url + "/readyz", timeout=10, verify=self.verify).json()["wal"]["records"]:
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"the write-ahead log did not empty within {timeout:.0f}s")
             time.sleep(0.05)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -37,15 +38,17 @@ def local_url(host: str, port: int) -> str:
     return f"http://{reachable}:{port}"
 
 
-def wait_http_ok(url: str, timeout: float = 120.0, process: subprocess.Popen | None = None) -> None:
+def wait_http_ok(
+    url: str, timeout: float = 120.0, process: subprocess.Popen | None = None, verify: ssl.SSLContext | bool = True
+) -> None:
     """Return once `url` answers 200. TimeoutError after `timeout` seconds; ProcessExited as soon
-    as `process` (the server expected to answer) has exited."""
+    as `process` (the server expected to answer) has exited. `verify`: the TLS context for https."""
     deadline = time.monotonic() + timeout
     while True:
         if process is not None and process.poll() is not None:
             raise ProcessExited(f"the process exited with {process.returncode} before {url} answered")
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1, verify=verify).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -146,6 +146,6 @@ channels:
         )
         assert httpx.get(collector.url + "/api/v1/alerts").json() == []
 
-        test = httpx.post(collector.url + "/api/v1/alert-channels/slack/test")
+        test = httpx.post(collector.url + "/api/v1/alert-channels/slack/test", json={})
         assert test.status_code == 202
         _wait(lambda: any("Test notification" in d["json"].get("text", "") for d in receiver.delivered("/slack")))

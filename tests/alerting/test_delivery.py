@@ -50,7 +50,7 @@ def test_a_slow_receiver_times_out_and_is_retried(tmp_path):
         )
         [entry] = httpx.get(collector.url + "/api/v1/alerts/notifications").json()
         attempts = entry["attempt_log"]
-        assert "Timeout" in attempts[0]["error"] and attempts[-1]["http_status"] == 200
+        assert attempts[0]["error"] == "timed out" and attempts[-1]["http_status"] == 200
 
 
 def test_a_receiver_down_across_a_restart_still_gets_it_once(tmp_path):
@@ -72,8 +72,8 @@ def test_a_receiver_down_across_a_restart_still_gets_it_once(tmp_path):
         [entry] = notifications()
         assert entry["attempts"] >= 2
 
-        again = httpx.post(collector.url + f"/api/v1/alerts/notifications/{entry['id']}/redeliver")
+        again = httpx.post(collector.url + f"/api/v1/alerts/notifications/{entry['id']}/redeliver", json={})
         assert again.status_code == 200
         _wait(lambda: len(_firing_keys(receiver)) == 2)
         assert len(set(_firing_keys(receiver))) == 1  # the same notification, the same idempotency key
-        assert httpx.post(collector.url + "/api/v1/alerts/notifications/nope/redeliver").status_code == 404
+        assert httpx.post(collector.url + "/api/v1/alerts/notifications/nope/redeliver", json={}).status_code == 404
