@@ -6,6 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.common import signed_in
+
 PAGES = Path(__file__).parent / "views"
 
 st.set_page_config(page_title="hopscope", page_icon=":material/radar:", layout="wide")
@@ -21,4 +23,5 @@ navigation = st.navigation(
     ]
 )
 st.sidebar.caption("hopscope — follow failures across hops")
-navigation.run()
+if signed_in():
+    navigation.run()

@@ -28,9 +28,44 @@ def _client(url: str, token: str | None) -> ApiClient:
 
 
 def client() -> ApiClient:
-    """The API client for HOPSCOPE_API_URL / HOPSCOPE_API_TOKEN, shared by every session."""
+    """The API client for HOPSCOPE_API_URL with this session's token: the read token its user
+    signed in with, kept in the session on the server (never sent back to the browser)."""
     url = os.environ.get("HOPSCOPE_API_URL", DEFAULT_API_URL).rstrip("/")
-    return _client(url, os.environ.get("HOPSCOPE_API_TOKEN"))
+    return _client(url, st.session_state.get("api_token"))
+
+
+def signed_in() -> bool:
+    """Whether this session may read: the collector is open, or the user signed in with a token it
+    accepts. Otherwise the sign-in form is shown (and False returned): with tokens on, nobody sees
+    data without one."""
+    token = st.session_state.get("api_token")
+    if st.session_state.get("checked_token", ...) == token:
+        return True
+    try:
+        client().services(since="1m")
+    except ApiUnavailable:
+        return True  # every page says so, better than a sign-in form would
+    except ApiRejected as exc:
+        if exc.status not in (401, 403):
+            return True
+        st.title("hopscope")
+        st.write("This collector wants a token. Sign in with a **read** token (`hopscope keys create --scope read`).")
+        with st.form("sign-in"):
+            entered = st.text_input("Token", type="password")
+            if st.form_submit_button("Sign in") and entered.strip():
+                st.session_state["api_token"] = entered.strip()
+                st.rerun()
+        if token:
+            st.error("The collector refused that token.")
+        return False
+    st.session_state["checked_token"] = token
+    if token:
+        with st.sidebar:
+            if st.button("Sign out"):
+                for key in ("api_token", "checked_token"):
+                    st.session_state.pop(key, None)
+                st.rerun()
+    return True
 
 
 def time_range() -> tuple[str, str | None, str]:
@@ -70,7 +105,8 @@ def guarded(render: Callable[..., None]) -> Callable[..., None]:
             )
         except ApiRejected as exc:
             if exc.status in (401, 403):
-                st.error("The collector refused the dashboard's API token: check HOPSCOPE_API_TOKEN.")
+                st.session_state.pop("checked_token", None)  # the next run asks to sign in again
+                st.error("The collector refused this session's token (revoked, or not a read token): sign in again.")
             else:
                 st.error(f"The collector answered {exc.status}: {exc.error} — {exc.detail}")
 

@@ -38,6 +38,7 @@ class Demo:
     collector_url: str
     data_dir: Path
     faults: tuple[str, ...] = ()
+    ingest_token: str | None = None  # sent by every service when the collector wants tokens
     urls: dict[str, str] = field(default_factory=dict)
     _procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     _load: subprocess.Popen | None = None
@@ -57,6 +58,7 @@ class Demo:
             "OTEL_EXPORTER_OTLP_ENDPOINT": self.collector_url,
             "HOPSCOPE_ENVIRONMENT": "demo",
             "HOPSCOPE_SERVICE_VERSION": "1.0.0",
+            **({"HOPSCOPE_API_KEY": self.ingest_token} if self.ingest_token else {}),
             # Probes, fault switches and the worker's queue polling are plumbing, not traffic.
             "OTEL_PYTHON_FASTAPI_EXCLUDED_URLS": "/healthz,/control/,/topics/orders/poll,/topics/orders$",
             "OTEL_METRIC_EXPORT_INTERVAL": "5000",
@@ -161,8 +163,15 @@ def running_services(data_dir: Path) -> dict[str, str]:
 class DemoCompanion:
     """The demo as `hopscope up --demo` runs it beside the collector: services, then load."""
 
-    def __init__(self, collector_url: str, data_dir: Path, rate: float, faults: tuple[str, ...] = ()) -> None:
-        self.demo = Demo(collector_url, Path(data_dir).resolve() / "demo", faults)
+    def __init__(
+        self,
+        collector_url: str,
+        data_dir: Path,
+        rate: float,
+        faults: tuple[str, ...] = (),
+        ingest_token: str | None = None,
+    ) -> None:
+        self.demo = Demo(collector_url, Path(data_dir).resolve() / "demo", faults, ingest_token)
         self.rate = rate
 
     def start(self) -> None:

@@ -35,5 +35,7 @@ def companions(settings: Settings, args: argparse.Namespace) -> Companions:
         from hopscope_cli.demo import DemoCompanion
 
         faults = tuple(filter(None, args.demo_faults.split(",")))
-        members.append(DemoCompanion(collector_url, settings.data_dir, rate=args.demo_rate, faults=faults))
+        tokens = [t for t in settings.ingest_tokens.get_secret_value().split(",") if t.strip()]
+        members.append(DemoCompanion(collector_url, settings.data_dir, rate=args.demo_rate, faults=faults,
+                                     ingest_token=tokens[0].strip() if tokens else None))  # fmt: skip
     return Companions(members)

@@ -10,7 +10,7 @@ variables, then `HOPSCOPE_*`, then defaults.
 - endpoint: OTEL_EXPORTER_OTLP_ENDPOINT (and the per-signal OTEL_EXPORTER_OTLP_*_ENDPOINT, read by
   the exporters themselves), HOPSCOPE_ENDPOINT, else http://127.0.0.1:4318 (gRPC: :4317).
 - headers: OTEL_EXPORTER_OTLP_HEADERS (read by the exporters), HOPSCOPE_HEADERS (`k=v,k2=v2`),
-  HOPSCOPE_API_KEY (sent as `Authorization: Bearer <key>`).
+  HOPSCOPE_TOKEN or HOPSCOPE_API_KEY (sent as `Authorization: Bearer <token>`).
 - disabled: HOPSCOPE_DISABLED=1 or OTEL_SDK_DISABLED=true.
 - HOPSCOPE_SHUTDOWN_TIMEOUT (1.0 s): the most process exit waits for telemetry to flush.
 - HOPSCOPE_ASGI_INTERNAL_SPANS (false): keep the ASGI instrumentation's internal span for every
@@ -122,8 +122,9 @@ def resolve(
     if resolved_headers is None and not env.get("OTEL_EXPORTER_OTLP_HEADERS"):
         if env.get("HOPSCOPE_HEADERS"):
             resolved_headers = _parse_headers(env["HOPSCOPE_HEADERS"])
-        if env.get("HOPSCOPE_API_KEY"):
-            resolved_headers = {**(resolved_headers or {}), "Authorization": "Bearer " + env["HOPSCOPE_API_KEY"]}
+        token = env.get("HOPSCOPE_TOKEN") or env.get("HOPSCOPE_API_KEY")
+        if token:
+            resolved_headers = {**(resolved_headers or {}), "Authorization": "Bearer " + token}
     disabled = (
         env.get("HOPSCOPE_DISABLED", "").strip().lower() in _TRUE
         or env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"

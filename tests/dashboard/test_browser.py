@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -47,7 +48,7 @@ def platform(tmp_path_factory):
     collector, dashboard = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{dash_port}"
     try:
         wait_http_ok(dashboard + "/_stcore/health", process=up)
-    except AssertionError:
+    except (TimeoutError, RuntimeError):
         raise AssertionError((tmp / "up.log").read_text()) from None
     traces = seed(collector)
     try:
@@ -117,3 +118,37 @@ def test_trace_deep_link_shows_waterfall_and_logs(platform, browser):
 )
 def test_other_pages_render(platform, browser, path, expect):
     _visit(browser, platform["dashboard"] + path, [expect], path.strip("/"))
+
+
+def test_with_tokens_nobody_sees_data_without_signing_in(tmp_path, browser):
+    port, dash_port = free_port(), free_port()
+    env = {**os.environ, "HOPSCOPE_INGEST_TOKENS": "ingest-t", "HOPSCOPE_READ_TOKENS": "read-t",
+           "HOPSCOPE_ADMIN_TOKENS": "admin-t"}  # fmt: skip
+    log = open(tmp_path / "up.log", "w")  # noqa: SIM115
+    up = subprocess.Popen(
+        [sys.executable, "-m", "hopscope_cli", "up", "--port", str(port), "--grpc-port", str(free_port()),
+         "--dashboard-port", str(dash_port), "--data-dir", str(tmp_path / "data")],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
+    )  # fmt: skip
+    try:
+        wait_http_ok(f"http://127.0.0.1:{dash_port}/_stcore/health", process=up)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"http://127.0.0.1:{dash_port}/")
+        page.get_by_text("This collector wants a token", exact=False).first.wait_for(timeout=60_000)
+        assert page.get_by_text("Services", exact=True).count() == 0
+        field = page.get_by_label("Token")
+        field.fill("ingest-t")  # a token, but not one that may read
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("The collector refused that token", exact=False).first.wait_for(timeout=60_000)
+        page.get_by_label("Token").fill("read-t")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign out").wait_for(timeout=60_000)
+        assert "read-t" not in page.content()  # the token stays on the server
+        assert page.locator('[data-testid="stException"]').count() == 0
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "signed-in.png"), full_page=True)
+        page.close()
+    finally:
+        up.send_signal(signal.SIGTERM)
+        up.wait(60)
+        log.close()
