@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import Counter
 
 import httpx
 
@@ -46,6 +47,7 @@ class Deliverer:
         self._give_up_ms = int(give_up_after * 1000)
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)  # never to where we did not check
         self._thread = PeriodicThread("hopscope-delivery", self._pass, interval)
+        self.attempts: Counter[str] = Counter()  # delivery attempts by outcome, since start
 
     def start(self) -> None:
         self._thread.start()
@@ -91,6 +93,7 @@ class Deliverer:
                 error = "could not deliver (connection failed)"
         elapsed = (time.perf_counter() - started) * 1000
         self._outbox.record_attempt(entry.id, attempt, now_ms, status, error, elapsed)
+        self.attempts["delivered" if not error else "failed"] += 1
         if not error:
             new_status, next_ms = "delivered", now_ms
         elif final or now_ms - entry.created_ms >= self._give_up_ms:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -78,6 +79,7 @@ class Evaluator:
         # the origin before the spans below it arrived (Grafana's and Mimir's "evaluation delay").
         self._delay_ns = int(delay * 10**9)
         self.tracker = Tracker(repeat_interval)
+        self.evaluations: Counter[str] = Counter()  # rule evaluations by outcome ("ok", "error"), since start
         self._thread = PeriodicThread("hopscope-alerts", self._pass, interval)
 
     def restore(self) -> None:
@@ -107,7 +109,9 @@ class Evaluator:
                 observations = observe(rule, self._readers, now_ns - self._delay_ns)
             except Exception as exc:
                 log.warning("rule %s could not be evaluated: %s", rule.name, exc)
+                self.evaluations["error"] += 1
                 continue
+            self.evaluations["ok"] += 1
             for transition in self.tracker.observe(rule.name, rule.for_, observations, now_ns / 1e9, silenced):
                 notification = self._notification(rule, transition, now_ns - self._delay_ns)
                 self._enqueue(rule, notification, transition.kind)

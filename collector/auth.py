@@ -139,6 +139,8 @@ def required_scope(method: str, path: str) -> str | None:
     """The scope a request needs; None for what stays open."""
     if path in ("/healthz", "/readyz") or path.startswith(("/docs", "/openapi.json", "/redoc")):
         return None
+    if path == "/metrics":
+        return "read"  # Prometheus sends a bearer token (`authorization` in its scrape config)
     if path.startswith("/v1/") or path.startswith("/opentelemetry.proto.collector."):
         return "ingest"
     admin_paths = ("/api/v1/alert-rules", "/api/v1/alert-channels", "/api/v1/silences", "/api/v1/keys")

@@ -11,6 +11,7 @@ from alerting.service import AlertingService
 from collector.api.errors import ApiError
 from collector.auth import KeyRing
 from collector.pipeline import IngestPipeline
+from collector.selfmetrics import SelfMetrics
 from collector.settings import Settings
 from collector.shedding import InflightBudget
 from storage.alert_objects import ApiKeyStore
@@ -53,6 +54,10 @@ def get_service_reader(store: Annotated[Store, Depends(get_store)]) -> ServiceRe
     return store.services
 
 
+def get_self_metrics(request: Request) -> SelfMetrics:
+    return request.app.state.metrics
+
+
 def get_keys(request: Request) -> KeyRing:
     return request.app.state.keys
 
@@ -82,5 +87,6 @@ ServiceReaderDep = Annotated[ServiceReader, Depends(get_service_reader)]
 MetricReaderDep = Annotated[MetricReader, Depends(get_metric_reader)]
 AlertingDep = Annotated[AlertingService, Depends(get_alerting)]
 KeysDep = Annotated[KeyRing, Depends(get_keys)]
+SelfMetricsDep = Annotated[SelfMetrics, Depends(get_self_metrics)]
 KeyStoreDep = Annotated[ApiKeyStore, Depends(get_key_store)]
 RunningAlertingDep = Annotated[AlertingService, Depends(get_running_alerting)]

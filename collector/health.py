@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from collector.dependencies import StoreDep
+from collector.dependencies import SelfMetricsDep, StoreDep
+from collector.selfmetrics import CONTENT_TYPE
 
 router = APIRouter(tags=["health"])
 
@@ -16,6 +17,11 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", summary="The process is alive")
 async def healthz() -> dict:
     return {"status": "ok"}
+
+
+@router.get("/metrics", summary="The collector's own metrics (Prometheus text format)", include_in_schema=True)
+async def metrics(self_metrics: SelfMetricsDep) -> Response:
+    return Response(await run_in_threadpool(self_metrics.exposition), media_type=CONTENT_TYPE)
 
 
 @router.get("/readyz", summary="The collector takes data: its write-ahead log has room")

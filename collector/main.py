@@ -39,6 +39,7 @@ from collector.exposure import check_exposure, private_data_dir
 from collector.guard import Doors
 from collector.otlp_grpc import grpc_server
 from collector.pipeline import IngestPipeline
+from collector.selfmetrics import SelfMetrics
 from collector.settings import Settings
 from collector.shedding import InflightBudget
 from storage.secret_box import SecretBox
@@ -121,13 +122,16 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
         app.state.pipeline = await run_in_threadpool(IngestPipeline, store.encoder, settings.ingest_workers)
         app.state.inflight = InflightBudget(settings.inflight_max_bytes)
         app.state.alerting = alerting = _alerting(store, settings, alert_config)
+        app.state.metrics.watch(store, app.state.inflight, alerting)
         if settings.alerts:
             await run_in_threadpool(alerting.start)
         rollup = store.edge_rollup(settings.rollup_interval_seconds) if settings.rollups else None
         if rollup is not None:
             rollup.start()
         grpc = (
-            grpc_server(settings, store, app.state.pipeline, app.state.inflight, keys) if settings.grpc_port else None
+            grpc_server(settings, store, app.state.pipeline, app.state.inflight, keys, app.state.metrics)
+            if settings.grpc_port
+            else None
         )
         if grpc is not None:
             await grpc.start()
@@ -151,6 +155,7 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
     )
     app.state.settings = settings
     app.state.keys = keys
+    app.state.metrics = SelfMetrics()
     app.add_middleware(Doors, keys=keys, also_allowed=frozenset({settings.host}))  # type: ignore[arg-type]
     app.add_exception_handler(OtlpError, _otlp_error)  # type: ignore[arg-type]
     app.add_exception_handler(ApiError, api_error)  # type: ignore[arg-type]

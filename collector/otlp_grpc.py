@@ -12,6 +12,8 @@ by grpc.
 
 from __future__ import annotations
 
+import time
+
 import grpc
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
@@ -21,6 +23,7 @@ from collector.auth import KeyRing
 from collector.errors import OtlpError
 from collector.pipeline import SIGNALS, IngestPipeline
 from collector.receiving import receive
+from collector.selfmetrics import SelfMetrics
 from collector.settings import Settings
 from collector.shedding import InflightBudget
 from storage.store import Store
@@ -44,23 +47,30 @@ def _identity(data: bytes) -> bytes:
 
 
 class _Receivers:
-    def __init__(self, settings: Settings, store: Store, pipeline: IngestPipeline, budget: InflightBudget) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, pipeline: IngestPipeline, budget: InflightBudget, metrics: SelfMetrics
+    ) -> None:
         self._settings, self._store, self._pipeline, self._budget = settings, store, pipeline, budget
+        self._metrics = metrics
 
     def handler(self, signal_name: str):
         async def export(raw: bytes, context: grpc.aio.ServicerContext):
-            settings = self._settings
+            settings, started = self._settings, time.monotonic()
             if not self._budget.try_take(len(raw)):
-                await _abort(context, OtlpError(503, "collector is overloaded, retry later", 1))
+                shed = OtlpError(503, "collector is overloaded, retry later", 1)
+                self._metrics.exported(signal_name, "grpc", started, len(raw), None, shed)
+                await _abort(context, shed)
             finished = False
             try:
                 rows = await receive(signal_name, raw, None, otlp_codec.PROTOBUF, settings, self._store,
                                      self._pipeline, gone=lambda: _gone(context))  # fmt: skip
                 finished = True
             except OtlpError as exc:
+                self._metrics.exported(signal_name, "grpc", started, len(raw), None, exc)
                 await _abort(context, exc)
             finally:
                 self._budget.release(len(raw), finished)
+            self._metrics.exported(signal_name, "grpc", started, len(raw), rows, None)
             signal = SIGNALS[signal_name]
             response = signal.response_cls()
             if rows.rejected:
@@ -111,7 +121,12 @@ class _Tokens(grpc.aio.ServerInterceptor):
 
 
 def grpc_server(
-    settings: Settings, store: Store, pipeline: IngestPipeline, budget: InflightBudget, keys: KeyRing
+    settings: Settings,
+    store: Store,
+    pipeline: IngestPipeline,
+    budget: InflightBudget,
+    keys: KeyRing,
+    metrics: SelfMetrics,
 ) -> grpc.aio.Server:
     """An unstarted server on `settings.host:settings.grpc_port` (call `start()` in the event loop),
     over TLS when the settings name a certificate."""
@@ -121,7 +136,7 @@ def grpc_server(
         compression=None,
         interceptors=[_Tokens(keys)],
     )
-    receivers = _Receivers(settings, store, pipeline, budget)
+    receivers = _Receivers(settings, store, pipeline, budget, metrics)
     handlers = []
     for signal_name, service in _SERVICES.items():
         method = grpc.unary_unary_rpc_method_handler(

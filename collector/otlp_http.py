@@ -9,15 +9,19 @@ when the collector sheds load (checked before the body is read) or the log is at
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request, Response
 
 from collector import otlp_codec
-from collector.dependencies import InflightDep, PipelineDep, SettingsDep, StoreDep
+from collector.dependencies import InflightDep, PipelineDep, SelfMetricsDep, SettingsDep, StoreDep
 from collector.errors import OtlpError
 from collector.pipeline import SIGNALS, IngestPipeline
 from collector.receiving import receive
+from collector.selfmetrics import SelfMetrics
 from collector.settings import Settings
 from collector.shedding import InflightBudget
+from storage.ingest import Rows
 from storage.store import Store
 
 router = APIRouter(prefix="/v1", tags=["otlp"])
@@ -45,7 +49,34 @@ async def _export(
     store: Store,
     pipeline: IngestPipeline,
     budget: InflightBudget,
+    metrics: SelfMetrics,
 ) -> Response:
+    started = time.monotonic()
+    declared = request.headers.get("content-length")
+    size = int(declared) if declared and declared.isdigit() else 0
+    try:
+        fmt = otlp_codec.media_format(request.headers.get("content-type"))
+        rows = await _accept(request, signal_name, settings, store, pipeline, budget)
+    except OtlpError as exc:
+        metrics.exported(signal_name, "http", started, size, None, exc)
+        raise
+    metrics.exported(signal_name, "http", started, size, rows, None)
+    signal = SIGNALS[signal_name]
+    response = signal.response_cls()
+    if rows.rejected:
+        setattr(response.partial_success, signal.rejected_field, rows.rejected)
+        response.partial_success.error_message = rows.message
+    return Response(otlp_codec.encode(response, fmt), media_type=fmt)
+
+
+async def _accept(
+    request: Request,
+    signal_name: str,
+    settings: Settings,
+    store: Store,
+    pipeline: IngestPipeline,
+    budget: InflightBudget,
+) -> Rows:
     fmt = otlp_codec.media_format(request.headers.get("content-type"))
     limit, retry = settings.max_body_bytes, settings.retry_after_seconds
     declared = request.headers.get("content-length")
@@ -63,12 +94,7 @@ async def _export(
         finished = True
     finally:
         budget.release(taken[0], finished)
-    signal = SIGNALS[signal_name]
-    response = signal.response_cls()
-    if rows.rejected:
-        setattr(response.partial_success, signal.rejected_field, rows.rejected)
-        response.partial_success.error_message = rows.message
-    return Response(otlp_codec.encode(response, fmt), media_type=fmt)
+    return rows
 
 
 _BODY_DOC = {"requestBody": {"content": {otlp_codec.PROTOBUF: {}, otlp_codec.JSON: {}}, "required": False}}
@@ -76,20 +102,35 @@ _BODY_DOC = {"requestBody": {"content": {otlp_codec.PROTOBUF: {}, otlp_codec.JSO
 
 @router.post("/traces", summary="Export spans (OTLP/HTTP)", openapi_extra=_BODY_DOC)
 async def export_traces(
-    request: Request, settings: SettingsDep, store: StoreDep, pipeline: PipelineDep, budget: InflightDep
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    pipeline: PipelineDep,
+    budget: InflightDep,
+    metrics: SelfMetricsDep,
 ) -> Response:
-    return await _export(request, "traces", settings, store, pipeline, budget)
+    return await _export(request, "traces", settings, store, pipeline, budget, metrics)
 
 
 @router.post("/logs", summary="Export log records (OTLP/HTTP)", openapi_extra=_BODY_DOC)
 async def export_logs(
-    request: Request, settings: SettingsDep, store: StoreDep, pipeline: PipelineDep, budget: InflightDep
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    pipeline: PipelineDep,
+    budget: InflightDep,
+    metrics: SelfMetricsDep,
 ) -> Response:
-    return await _export(request, "logs", settings, store, pipeline, budget)
+    return await _export(request, "logs", settings, store, pipeline, budget, metrics)
 
 
 @router.post("/metrics", summary="Export metric points (OTLP/HTTP)", openapi_extra=_BODY_DOC)
 async def export_metrics(
-    request: Request, settings: SettingsDep, store: StoreDep, pipeline: PipelineDep, budget: InflightDep
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    pipeline: PipelineDep,
+    budget: InflightDep,
+    metrics: SelfMetricsDep,
 ) -> Response:
-    return await _export(request, "metrics", settings, store, pipeline, budget)
+    return await _export(request, "metrics", settings, store, pipeline, budget, metrics)

@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         "cluster and start collectors with HOPSCOPE_MIGRATE_ON_START=false.",
     )
     _add_flags(migrate, ("--data-dir", "--clickhouse-url", "--retention-days", "--log-level"))
+    migrate.add_argument("--dry-run", action="store_true", help="print the statements that would run, change nothing")
     dashboard = commands.add_parser(
         "dashboard",
         help="run the on-call dashboard alone",
@@ -153,11 +154,25 @@ def _fault(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if took else 1
 
 
-def _migrate(settings: Settings) -> int:
+def _migrate(settings: Settings, dry_run: bool) -> int:
     from storage.connection import connect, describe
-    from storage.migrations import migrate
+    from storage.errors import SchemaTooNew
+    from storage.migrations import migrate, pending
 
-    applied = migrate(connect(settings.storage_url), settings.retention_days)
+    client = connect(settings.storage_url)
+    try:
+        if dry_run:
+            todo = pending(client, settings.retention_days)
+            for migration in todo:
+                print(f"-- {migration.version:03d}_{migration.name}")
+                for statement in migration.statements:
+                    print(statement + ";\n")
+            print(f"-- {len(todo)} migrations pending at {describe(settings.storage_url)}; nothing was changed")
+            return 0
+        applied = migrate(client, settings.retention_days)
+    except SchemaTooNew as exc:
+        print(f"hopscope migrate: {exc}", file=sys.stderr)
+        return 2
     for migration in applied:
         print(f"applied {migration.version:03d}_{migration.name}")
     print(f"schema current at {describe(settings.storage_url)} ({len(applied)} migrations applied)")
@@ -195,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request is noise here
     if args.command == "migrate":
-        return _migrate(settings)
+        return _migrate(settings, args.dry_run)
     if args.command == "fault":
         return _fault(settings, args)
     return _serve(settings, args, alert_config)

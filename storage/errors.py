@@ -5,7 +5,8 @@ StorageError
  ├── StorageUnavailable   ClickHouse could not be reached or refused a write (retry later)
  ├── WalFull              the write-ahead log is at its disk budget (retry later; nothing was written)
  ├── WalClosed            the write-ahead log is shutting down (nothing was written)
- └── RejectedData         a request holds values the tables cannot store (do not retry it)
+ ├── RejectedData         a request holds values the tables cannot store (do not retry it)
+ └── SchemaTooNew         the store's schema is newer than this hopscope knows (upgrade hopscope)
 """
 
 
@@ -31,3 +32,7 @@ class WalClosed(StorageError):
 
 class RejectedData(StorageError):
     """The data itself cannot be stored: retrying the same request cannot help."""
+
+
+class SchemaTooNew(StorageError):
+    """A newer hopscope migrated the store: this one must not write to it."""

@@ -13,7 +13,7 @@ from importlib import resources
 
 from clickhouse_connect.driver.client import Client
 
-from storage.errors import StorageUnavailable
+from storage.errors import SchemaTooNew, StorageUnavailable
 from storage.sql_text import compose
 
 MIGRATIONS_TABLE = "hopscope_schema_migrations"
@@ -71,10 +71,28 @@ def applied_versions(client: Client) -> set[int]:
     return {row[0] for row in client.query(_SELECT_APPLIED).result_rows}
 
 
+def _refuse_newer(done: set[int]) -> None:
+    known = latest_version()
+    if done and max(done) > known:
+        raise SchemaTooNew(
+            f"the store's schema is at version {max(done)}, newer than this hopscope knows ({known}): "
+            "upgrade hopscope (a newer one migrated this store)"
+        )
+
+
+def pending(client: Client, ttl_days: int) -> list[Migration]:
+    """The migrations `migrate` would apply, in order (nothing is changed)."""
+    done = applied_versions(client)
+    _refuse_newer(done)
+    return [m for m in load_migrations(ttl_days) if m.version not in done]
+
+
 def migrate(client: Client, ttl_days: int) -> list[Migration]:
-    """Apply every pending migration; returns those applied (empty when the schema is current)."""
+    """Apply every pending migration; returns those applied (empty when the schema is current).
+    SchemaTooNew when a newer hopscope migrated the store: this one must not write to it."""
     try:
         done = applied_versions(client)
+        _refuse_newer(done)
         applied = []
         for migration in load_migrations(ttl_days):
             if migration.version in done:
@@ -84,6 +102,8 @@ def migrate(client: Client, ttl_days: int) -> list[Migration]:
             client.command(_RECORD, parameters={"version": migration.version, "name": migration.name})
             applied.append(migration)
         return applied
+    except SchemaTooNew:
+        raise
     except Exception as exc:
         raise StorageUnavailable(f"schema migration failed: {exc}") from exc
 
@@ -94,4 +114,5 @@ def is_current(client: Client) -> bool:
     if not exists:
         return False
     versions = {row[0] for row in client.query(_SELECT_APPLIED).result_rows}
+    _refuse_newer(versions)
     return all(m.version in versions for m in load_migrations(1))

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 from storage.migrations import applied_versions, is_current, latest_version, load_migrations, migrate
 
 OTEL_TABLES = [
@@ -108,3 +111,30 @@ def test_derived_columns_are_materialized_and_hidden_from_select_star(ch):
     }
     names = ch.query("SELECT * FROM otel_traces LIMIT 0").column_names
     assert not [n for n in names if n.startswith("Hopscope")]
+
+
+def _hopscope(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hopscope_cli", *args], capture_output=True, text=True, timeout=120)
+
+
+_STAMP_NEWER = """
+import sys
+import clickhouse_connect
+client = clickhouse_connect.get_client(dsn="chdb://" + sys.argv[1])
+client.command("INSERT INTO hopscope_schema_migrations (Version, Name) VALUES (999, 'from_the_future')")
+"""
+
+
+def test_dry_run_prints_the_statements_and_a_newer_schema_is_refused(tmp_path):
+    data = tmp_path / "data"
+    dry = _hopscope("migrate", "--dry-run", "--data-dir", str(data))
+    assert dry.returncode == 0 and "CREATE TABLE IF NOT EXISTS otel_traces" in dry.stdout
+    assert f"{latest_version()} migrations pending" in dry.stdout and "nothing was changed" in dry.stdout
+    applied = _hopscope("migrate", "--data-dir", str(data))
+    assert applied.returncode == 0 and f"({latest_version()} migrations applied)" in applied.stdout
+    stamp = subprocess.run([sys.executable, "-c", _STAMP_NEWER, str((data / "clickhouse").resolve())], timeout=120)
+    assert stamp.returncode == 0
+    refused = _hopscope("migrate", "--data-dir", str(data))
+    assert refused.returncode == 2 and "newer than this hopscope knows" in refused.stderr
+    collector = _hopscope("collector", "--data-dir", str(data), "--port", "0", "--grpc-port", "0")
+    assert collector.returncode != 0 and "newer than this hopscope knows" in collector.stdout + collector.stderr
