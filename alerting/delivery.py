@@ -9,6 +9,7 @@ import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 
 import httpx
 
@@ -39,10 +40,12 @@ class Deliverer:
         timeout: float = 10.0,
         give_up_after: float = 86_400.0,
         interval: float = 1.0,
+        may_run: Callable[[], bool] = lambda: True,
     ) -> None:
         self._outbox = outbox
         self._channels = channels
         self._egress = egress
+        self._may_run = may_run  # the lease: one collector delivers, however many run
         self._timeout = timeout
         self._give_up_ms = int(give_up_after * 1000)
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)  # never to where we did not check
@@ -56,6 +59,8 @@ class Deliverer:
         self._thread.stop(timeout)
 
     def _pass(self) -> None:
+        if not self._may_run():
+            return
         for entry in self._outbox.due(int(time.time() * 1000)):
             if self._thread.stopping:
                 break

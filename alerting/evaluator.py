@@ -66,6 +66,7 @@ class Evaluator:
         interval: float = 30.0,
         repeat_interval: float = 4 * 3600.0,
         delay: float = 5.0,
+        may_run: Callable[[], bool] = lambda: True,
     ) -> None:
         self._readers = readers
         self._outbox = outbox
@@ -78,6 +79,7 @@ class Evaluator:
         # at different moments, and a rule that fired on the entry span alone would name it as
         # the origin before the spans below it arrived (Grafana's and Mimir's "evaluation delay").
         self._delay_ns = int(delay * 10**9)
+        self._may_run = may_run  # the lease: one collector evaluates, however many run
         self.tracker = Tracker(repeat_interval)
         self.evaluations: Counter[str] = Counter()  # rule evaluations by outcome ("ok", "error"), since start
         self._thread = PeriodicThread("hopscope-alerts", self._pass, interval)
@@ -94,7 +96,8 @@ class Evaluator:
         self._thread.stop(timeout)
 
     def _pass(self) -> None:
-        self.run_once()
+        if self._may_run():
+            self.run_once()
 
     def run_once(self, now_ns: int | None = None) -> list[Notification]:
         now_ns = now_ns or time.time_ns()

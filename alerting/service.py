@@ -7,6 +7,8 @@ in one collector only (HOPSCOPE_ALERTS=false on the others): the API works eithe
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from alerting.channels import ChannelRegistry
 from alerting.conditions import Readers
 from alerting.delivery import Deliverer
@@ -32,7 +34,10 @@ class AlertingService:
         interval: float = 30.0,
         delay: float = 5.0,
         webhook_timeout: float = 10.0,
+        may_run: Callable[[], bool] = lambda: True,
     ) -> None:
+        """`may_run`: whether this collector holds the alerting lease now (evaluation and delivery
+        run on one collector at a time)."""
         self.config = config or AlertConfig()
         self.rule_store: AlertRuleStore = stores.rules
         self.silence_store: SilenceStore = stores.silences
@@ -48,8 +53,9 @@ class AlertingService:
             dashboard_url,
             interval=interval,
             delay=delay,
+            may_run=may_run,
         )
-        self.deliverer = Deliverer(stores.outbox, self.channels, egress, timeout=webhook_timeout)
+        self.deliverer = Deliverer(stores.outbox, self.channels, egress, timeout=webhook_timeout, may_run=may_run)
         self.running = False
 
     def rules(self) -> list[Rule]:

@@ -6,6 +6,7 @@ already accepted is written before the app stops.
 
 from __future__ import annotations
 
+import uuid
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
@@ -42,6 +43,7 @@ from collector.pipeline import IngestPipeline
 from collector.selfmetrics import SelfMetrics
 from collector.settings import Settings
 from collector.shedding import InflightBudget
+from storage.leases import LeaseKeeper
 from storage.secret_box import SecretBox
 from storage.store import Store, StoreOptions, open_store
 
@@ -83,7 +85,10 @@ def _store_options(settings: Settings) -> StoreOptions:
     )
 
 
-def _alerting(store: Store, settings: Settings, config: AlertConfig | None) -> AlertingService:
+ROLLUP_LEASE, ALERTING_LEASE = "service-map-rollup", "alerting"
+
+
+def _alerting(store: Store, settings: Settings, config: AlertConfig | None, leases: LeaseKeeper) -> AlertingService:
     readers = Readers(store.traces, store.services, store.logs, store.metrics)
     secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
     return AlertingService(
@@ -97,6 +102,7 @@ def _alerting(store: Store, settings: Settings, config: AlertConfig | None) -> A
         interval=settings.alert_interval_seconds,
         delay=settings.alert_delay_seconds,
         webhook_timeout=settings.webhook_timeout_seconds,
+        may_run=lambda: leases.holds(ALERTING_LEASE),
     )
 
 
@@ -121,11 +127,20 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
         keys.start()
         app.state.pipeline = await run_in_threadpool(IngestPipeline, store.encoder, settings.ingest_workers)
         app.state.inflight = InflightBudget(settings.inflight_max_bytes)
-        app.state.alerting = alerting = _alerting(store, settings, alert_config)
+        # Once-only work (roll-up, alerting) runs on the collector holding its lease: start every
+        # collector alike, one of them does it, another takes over within a minute if it dies.
+        leases = store.lease_keeper(uuid.uuid4().hex, (ROLLUP_LEASE, ALERTING_LEASE))
+        await run_in_threadpool(leases.start)
+        app.state.leases = leases
+        app.state.alerting = alerting = _alerting(store, settings, alert_config, leases)
         app.state.metrics.watch(store, app.state.inflight, alerting)
         if settings.alerts:
             await run_in_threadpool(alerting.start)
-        rollup = store.edge_rollup(settings.rollup_interval_seconds) if settings.rollups else None
+        rollup = (
+            store.edge_rollup(settings.rollup_interval_seconds, may_run=lambda: leases.holds(ROLLUP_LEASE))
+            if settings.rollups
+            else None
+        )
         if rollup is not None:
             rollup.start()
         grpc = (
@@ -144,6 +159,7 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
                 await run_in_threadpool(rollup.stop)
             await run_in_threadpool(alerting.stop)
             await run_in_threadpool(keys.stop)
+            await run_in_threadpool(leases.stop)
             await run_in_threadpool(app.state.pipeline.close)
             await run_in_threadpool(store.close)
 

@@ -23,13 +23,13 @@ flags override the environment; the defaults below apply last.
   on the collector's own threads.
 - alert_rules_file: a YAML file of alert rules, channels and silences, validated at start-up.
 - alerts, alert_interval_seconds: evaluate alert rules and deliver webhooks in this collector
-  (true, every 30 s); with several collectors, exactly one should.
+  (true, every 30 s); with several collectors on one ClickHouse, the holder of a lease does.
 - alert_delay_seconds: rules look at the data up to this long ago, so every service of a trace
   has exported its spans before a notification names the failure's origin (5 s).
 - dashboard_url: where notifications link to (http://127.0.0.1:8501).
 - webhook_timeout_seconds: how long one delivery attempt may take (10 s).
 - rollups, rollup_interval_seconds: roll up the service map per minute in the background (true,
-  every 30 s); with several collectors on one ClickHouse, exactly one should (false elsewhere).
+  every 30 s); with several collectors on one ClickHouse, the holder of a lease does.
 - migrate_on_start: apply pending schema migrations at start-up (true); turn off where
   `hopscope migrate` runs once for a cluster.
 - ingest_tokens, read_tokens, admin_tokens: comma-separated bearer tokens with those scopes (none:

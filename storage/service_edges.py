@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from clickhouse_connect.driver.client import Client
 
@@ -67,8 +68,10 @@ class EdgeRollup:
         lag: float = 120.0,
         backfill: float = 86_400.0,
         chunk: float = 600.0,
+        may_run: Callable[[], bool] = lambda: True,
     ) -> None:
         self._client = client
+        self._may_run = may_run  # the lease: one collector rolls up, however many run
         self._lag_ns = int(lag * 10**9)
         self._backfill_ns = int(backfill * 10**9)
         self._chunk_ns = max(MINUTE_NS, int(chunk * 10**9) // MINUTE_NS * MINUTE_NS)
@@ -101,6 +104,8 @@ class EdgeRollup:
         return done
 
     def _pass(self) -> None:
+        if not self._may_run():
+            return
         added = self.run_once()
         if added:
             log.debug("rolled up %d minutes of service-map edges", added)

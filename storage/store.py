@@ -10,6 +10,7 @@ alerting stores and the roll-up.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from storage.connection import connect, describe
 from storage.errors import StorageUnavailable
 from storage.ingest import RowEncoder, Rows, row_encoder
 from storage.inserter import Inserter
+from storage.leases import LeaseKeeper, Leases
 from storage.log_reader import LogReader
 from storage.metric_reader import MetricReader
 from storage.migrations import is_current, migrate
@@ -103,9 +105,13 @@ class Store:
         """Whether the schema has every migration (raises when ClickHouse cannot be asked)."""
         return is_current(self._reader_client)
 
-    def edge_rollup(self, interval: float) -> EdgeRollup:
+    def edge_rollup(self, interval: float, may_run: Callable[[], bool] = lambda: True) -> EdgeRollup:
         """The service-map roll-up on its own session; the caller starts and stops it."""
-        return EdgeRollup(connect(self.url), interval=interval)
+        return EdgeRollup(connect(self.url), interval=interval, may_run=may_run)
+
+    def lease_keeper(self, holder: str, names: tuple[str, ...]) -> LeaseKeeper:
+        """Leases for once-only work, held on their own session by `holder` (a collector's id)."""
+        return LeaseKeeper(Leases(connect(self.url), holder), names)
 
     def close(self, insert_timeout: float = 30.0) -> None:
         """Take no more records, insert what the log holds (for up to `insert_timeout` seconds;
