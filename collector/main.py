@@ -82,6 +82,7 @@ def _store_options(settings: Settings) -> StoreOptions:
         insert_interval=settings.flush_interval_seconds,
         wal_max_bytes=settings.wal_max_bytes,
         wal_min_free_bytes=settings.wal_min_free_bytes,
+        cluster=settings.clickhouse_cluster,
     )
 
 

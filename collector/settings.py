@@ -10,6 +10,8 @@ flags override the environment; the defaults below apply last.
   (./data; created 0700).
 - clickhouse_url: `chdb:///abs/path` or `http(s)://user:password@host:8123/database`; default
   the embedded engine under `<data_dir>/clickhouse`.
+- clickhouse_cluster: the ClickHouse cluster (a `remote_servers` name) the schema is made on:
+  `ON CLUSTER`, `Replicated*MergeTree` tables and `Distributed` ones over them (storage.cluster).
 - retention_days: telemetry TTL in days (7).
 - max_body_bytes: largest OTLP request accepted, measured after decompression (16 MiB).
 - flush_interval_seconds: how often the inserter moves the write-ahead log into ClickHouse (1.0 s).
@@ -58,6 +60,7 @@ class Settings(BaseSettings):
     grpc_port: int = Field(4317, ge=0, le=65535)
     data_dir: Path = Path("./data")
     clickhouse_url: str | None = None
+    clickhouse_cluster: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
     retention_days: int = Field(7, ge=1, le=36500)
     max_body_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     flush_interval_seconds: float = Field(1.0, gt=0, le=60)

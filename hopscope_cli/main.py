@@ -162,14 +162,14 @@ def _migrate(settings: Settings, dry_run: bool) -> int:
     client = connect(settings.storage_url)
     try:
         if dry_run:
-            todo = pending(client, settings.retention_days)
+            todo = pending(client, settings.retention_days, settings.clickhouse_cluster)
             for migration in todo:
                 print(f"-- {migration.version:03d}_{migration.name}")
                 for statement in migration.statements:
                     print(statement + ";\n")
             print(f"-- {len(todo)} migrations pending at {describe(settings.storage_url)}; nothing was changed")
             return 0
-        applied = migrate(client, settings.retention_days)
+        applied = migrate(client, settings.retention_days, settings.clickhouse_cluster)
     except SchemaTooNew as exc:
         print(f"hopscope migrate: {exc}", file=sys.stderr)
         return 2

@@ -13,6 +13,8 @@ from importlib import resources
 
 from clickhouse_connect.driver.client import Client
 
+from storage.cluster import for_cluster
+from storage.connection import validate_identifier
 from storage.errors import SchemaTooNew, StorageUnavailable
 from storage.sql_text import compose
 
@@ -47,8 +49,9 @@ def _split(sql: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in "\n".join(lines).split(";") if s.strip())
 
 
-def load_migrations(ttl_days: int) -> list[Migration]:
-    """All migrations shipped with this version, in order, with the retention filled in."""
+def load_migrations(ttl_days: int, cluster: str | None = None, database: str = "default") -> list[Migration]:
+    """All migrations shipped with this version, in order, with the retention filled in; for a
+    ClickHouse cluster (`cluster`), rewritten by `storage.cluster.for_cluster`."""
     ttl = int(ttl_days)
     if ttl < 1:
         raise ValueError("retention must be at least one day")
@@ -58,7 +61,10 @@ def load_migrations(ttl_days: int) -> list[Migration]:
         if match:
             # Only a validated integer is put into the DDL text; DDL cannot take bound parameters.
             text = compose(entry.read_text(encoding="utf-8"), ttl_days=str(ttl))
-            found.append(Migration(int(match.group(1)), match.group(2), _split(text)))
+            statements = _split(text)
+            if cluster:
+                statements = tuple(out for s in statements for out in for_cluster(s, cluster, database))
+            found.append(Migration(int(match.group(1)), match.group(2), statements))
     return sorted(found, key=lambda m: m.version)
 
 
@@ -66,8 +72,13 @@ def latest_version() -> int:
     return max(m.version for m in load_migrations(1))
 
 
-def applied_versions(client: Client) -> set[int]:
-    client.command(_CREATE_MIGRATIONS_TABLE)
+def applied_versions(client: Client, cluster: str | None = None) -> set[int]:
+    for statement in (
+        for_cluster(_CREATE_MIGRATIONS_TABLE.strip(), cluster, _database(client))
+        if cluster
+        else [_CREATE_MIGRATIONS_TABLE]
+    ):
+        client.command(statement)
     return {row[0] for row in client.query(_SELECT_APPLIED).result_rows}
 
 
@@ -80,21 +91,26 @@ def _refuse_newer(done: set[int]) -> None:
         )
 
 
-def pending(client: Client, ttl_days: int) -> list[Migration]:
-    """The migrations `migrate` would apply, in order (nothing is changed)."""
-    done = applied_versions(client)
+def _database(client: Client) -> str:
+    return validate_identifier(getattr(client, "database", None) or "default")
+
+
+def pending(client: Client, ttl_days: int, cluster: str | None = None) -> list[Migration]:
+    """The migrations `migrate` would apply, in order. Changes nothing."""
+    exists = client.query(_MIGRATIONS_TABLE_EXISTS).result_rows[0][0]
+    done = {row[0] for row in client.query(_SELECT_APPLIED).result_rows} if exists else set()
     _refuse_newer(done)
-    return [m for m in load_migrations(ttl_days) if m.version not in done]
+    return [m for m in load_migrations(ttl_days, cluster, _database(client)) if m.version not in done]
 
 
-def migrate(client: Client, ttl_days: int) -> list[Migration]:
+def migrate(client: Client, ttl_days: int, cluster: str | None = None) -> list[Migration]:
     """Apply every pending migration; returns those applied (empty when the schema is current).
     SchemaTooNew when a newer hopscope migrated the store: this one must not write to it."""
     try:
-        done = applied_versions(client)
+        done = applied_versions(client, cluster)
         _refuse_newer(done)
         applied = []
-        for migration in load_migrations(ttl_days):
+        for migration in load_migrations(ttl_days, cluster, _database(client)):
             if migration.version in done:
                 continue
             for statement in migration.statements:

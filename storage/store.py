@@ -45,6 +45,7 @@ class StoreOptions:
     insert_interval: float = 1.0
     wal_max_bytes: int = 4 * 1024**3
     wal_min_free_bytes: int = 256 * 1024**2
+    cluster: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def open_store(options: StoreOptions) -> Store:
     log (its segments from before the start are inserted first) and start the inserter."""
     client = connect(options.url)
     if options.migrate_on_start:
-        for migration in migrate(client, options.retention_days):
+        for migration in migrate(client, options.retention_days, options.cluster):
             log.info("applied schema migration %03d_%s", migration.version, migration.name)
     elif not is_current(client):
         raise StorageUnavailable(f"the schema at {describe(options.url)} is not current: run `hopscope migrate` first")

@@ -79,3 +79,27 @@ def test_the_image_is_slim_runs_as_a_user_and_keeps_no_build_tools():
     assert not any(tool in final for tool in ("apt-get", "gcc", "build-essential"))
     env_example = (ROOT / ".env.example").read_text()
     assert "HOPSCOPE_BIND=127.0.0.1" in env_example
+
+
+def test_the_cluster_layout_is_valid_and_consistent():
+    cluster_dir = ROOT / "deploy" / "cluster"
+    done = subprocess.run(["docker-compose", "-f", "docker-compose.yml", "--env-file", str(ROOT / ".env.example"),
+                           "config"], cwd=cluster_dir, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    services = yaml.safe_load(done.stdout)["services"]
+    keepers = [n for n in services if n.startswith("keeper")]
+    servers = [n for n in services if n.startswith("ch-")]
+    assert len(keepers) == 3 and sorted(servers) == ["ch-s1r1", "ch-s1r2", "ch-s2r1", "ch-s2r2"]
+    for name in keepers + servers:
+        assert "ports" not in services[name] and services[name]["image"].rsplit(":", 1)[1] != "latest"
+    collector = services["collector"]
+    assert collector["environment"]["HOPSCOPE_CLICKHOUSE_CLUSTER"] == "hopscope"
+    assert collector["environment"]["HOPSCOPE_MIGRATE_ON_START"] == "false"
+    assert collector["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["migrate"]["command"] == ["migrate"]
+    remote = (cluster_dir / "config" / "cluster.xml").read_text()
+    for name in servers:
+        shard, replica = name[4], name
+        macros = (cluster_dir / "config" / f"macros-{name[3:]}.xml").read_text()
+        assert f"<shard>{shard}</shard>" in macros and f"<replica>{replica}</replica>" in macros
+        assert f"<host>{name}</host>" in remote
