@@ -134,7 +134,7 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
         await run_in_threadpool(leases.start)
         app.state.leases = leases
         app.state.alerting = alerting = _alerting(store, settings, alert_config, leases)
-        app.state.metrics.watch(store, app.state.inflight, alerting)
+        app.state.metrics.watch(store, app.state.inflight, alerting, leases)
         if settings.alerts:
             await run_in_threadpool(alerting.start)
         rollup = (

@@ -21,6 +21,7 @@ from alerting.service import AlertingService
 from collector.errors import OtlpError
 from collector.shedding import InflightBudget
 from storage.ingest import Rows
+from storage.leases import LeaseKeeper
 from storage.store import Store
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -52,16 +53,16 @@ class SelfMetrics:
             self.records.labels(signal, "refused").inc(rows.rejected)
             self.ack.labels(transport).observe(time.monotonic() - started)
 
-    def watch(self, store: Store, budget: InflightBudget, alerting: AlertingService) -> None:
-        self.registry.register(_Parts(store, budget, alerting))
+    def watch(self, store: Store, budget: InflightBudget, alerting: AlertingService, leases: LeaseKeeper) -> None:
+        self.registry.register(_Parts(store, budget, alerting, leases))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
 
 class _Parts(Collector):
-    def __init__(self, store: Store, budget: InflightBudget, alerting: AlertingService) -> None:
-        self._store, self._budget, self._alerting = store, budget, alerting
+    def __init__(self, store: Store, budget: InflightBudget, alerting: AlertingService, leases: LeaseKeeper) -> None:
+        self._store, self._budget, self._alerting, self._leases = store, budget, alerting, leases
 
     def collect(self) -> Iterator[Metric]:
         wal, inserter = self._store.wal.stats(), self._store.inserter.stats
@@ -97,3 +98,7 @@ class _Parts(Collector):
         for outcome, count in sorted(self._alerting.deliverer.attempts.items()):
             attempts.add_metric([outcome], count)
         yield attempts
+        held = GaugeMetricFamily("hopscope_lease_held", "1 while this collector holds the lease", labels=["lease"])
+        for name in self._leases.names:
+            held.add_metric([name], int(self._leases.holds(name)))
+        yield held

@@ -39,8 +39,14 @@ def describe(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def connect(url: str) -> Client:
-    """Open a new client. Each call returns its own client (its own session on the engine).
+# On a cluster the tables are Distributed, sharded by trace id (storage.cluster): a JOIN or IN over
+# spans of the same traces can then run on each shard alone, and INSERT … SELECT (the roll-up) too.
+CLUSTER_SETTINGS = {"distributed_product_mode": "local", "parallel_distributed_insert_select": 2}
+
+
+def connect(url: str, cluster: bool = False) -> Client:
+    """Open a new client. Each call returns its own client (its own session on the engine); with
+    `cluster`, its queries run shard by shard where they can (CLUSTER_SETTINGS).
 
     Raises ConfigurationError for a malformed URL and StorageUnavailable when the engine or
     server cannot be opened. For a server, the database in the URL is created if it is missing.
@@ -61,6 +67,7 @@ def connect(url: str) -> Client:
                 username=unquote(parts.username or "default"),
                 password=unquote(parts.password or ""),
                 secure=parts.scheme == "https",
+                settings=CLUSTER_SETTINGS if cluster else None,
             )
             client.command("CREATE DATABASE IF NOT EXISTS {db:Identifier}", parameters={"db": database})
             client.database = database

@@ -72,7 +72,7 @@ class LeaseKeeper:
 
     def __init__(self, leases: Leases, names: tuple[str, ...], interval: float = 10.0) -> None:
         self._leases = leases
-        self._names = names
+        self.names = names
         self._held: dict[str, bool] = dict.fromkeys(names, False)
         self._thread = PeriodicThread("hopscope-leases", self.refresh, interval)
 
@@ -80,7 +80,7 @@ class LeaseKeeper:
         return self._held.get(name, False)
 
     def refresh(self) -> None:
-        for name in self._names:
+        for name in self.names:
             try:
                 self._held[name] = self._leases.try_acquire(name)
             except Exception as exc:  # noqa: BLE001 - cannot tell: do not do once-only work meanwhile
@@ -93,7 +93,7 @@ class LeaseKeeper:
 
     def stop(self) -> None:
         self._thread.stop()
-        for name in self._names:
+        for name in self.names:
             if self._held.get(name):
                 try:
                     self._leases.release(name)

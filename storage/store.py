@@ -21,7 +21,7 @@ from storage.alert_objects import AlertRuleStore, ApiKeyStore, ChannelStore, Sil
 from storage.alert_outbox import AlertOutbox
 from storage.alert_state import AlertStateStore
 from storage.connection import connect, describe
-from storage.errors import StorageUnavailable
+from storage.errors import ConfigurationError, StorageUnavailable
 from storage.ingest import RowEncoder, Rows, row_encoder
 from storage.inserter import Inserter
 from storage.leases import LeaseKeeper, Leases
@@ -64,9 +64,10 @@ class Store:
 
     def __init__(self, options: StoreOptions, writer_client: Client) -> None:
         self.url = options.url
-        self._reader_client = connect(options.url)
-        log_client = connect(options.url)
-        self._alert_client = connect(options.url)
+        self._cluster = options.cluster is not None
+        self._reader_client = connect(options.url, self._cluster)
+        log_client = connect(options.url, self._cluster)
+        self._alert_client = connect(options.url, self._cluster)
         self.encoder: RowEncoder = row_encoder(writer_client, options.retention_days)
         self.wal = WriteAheadLog(
             options.wal_dir, max_bytes=options.wal_max_bytes, min_free_bytes=options.wal_min_free_bytes
@@ -108,11 +109,11 @@ class Store:
 
     def edge_rollup(self, interval: float, may_run: Callable[[], bool] = lambda: True) -> EdgeRollup:
         """The service-map roll-up on its own session; the caller starts and stops it."""
-        return EdgeRollup(connect(self.url), interval=interval, may_run=may_run)
+        return EdgeRollup(connect(self.url, self._cluster), interval=interval, may_run=may_run)
 
     def lease_keeper(self, holder: str, names: tuple[str, ...]) -> LeaseKeeper:
         """Leases for once-only work, held on their own session by `holder` (a collector's id)."""
-        return LeaseKeeper(Leases(connect(self.url), holder), names)
+        return LeaseKeeper(Leases(connect(self.url, self._cluster), holder), names)
 
     def close(self, insert_timeout: float = 30.0) -> None:
         """Take no more records, insert what the log holds (for up to `insert_timeout` seconds;
@@ -130,7 +131,9 @@ def open_store(options: StoreOptions) -> Store:
     """Open ClickHouse at `options.url`, migrate it (or check that it is current, failing fast
     otherwise: a collector that cannot store anything must not look alive), then open the write-ahead
     log (its segments from before the start are inserted first) and start the inserter."""
-    client = connect(options.url)
+    if options.cluster and options.url.startswith("chdb:"):
+        raise ConfigurationError("a ClickHouse cluster needs a server URL (http(s)://…), not the embedded engine")
+    client = connect(options.url, options.cluster is not None)
     if options.migrate_on_start:
         for migration in migrate(client, options.retention_days, options.cluster):
             log.info("applied schema migration %03d_%s", migration.version, migration.name)

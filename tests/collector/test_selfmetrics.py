@@ -63,3 +63,4 @@ def test_metrics_move_with_the_traffic(tmp_path):
     assert moved("hopscope_inserted_rows_total") == 24 and moved("hopscope_inserts_total") >= 1
     assert after[("hopscope_wal_records", ())] == 0 and after[("hopscope_store_down", ())] == 0
     assert ("hopscope_shed_requests_total", ()) in after
+    assert after[("hopscope_lease_held", (("lease", "alerting"),))] == 1  # the only collector holds it
