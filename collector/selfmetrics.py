@@ -82,6 +82,11 @@ class _Parts(Collector):
             ("hopscope_inserts", "INSERTs into ClickHouse that succeeded", inserter.inserts),
             ("hopscope_insert_failures", "INSERTs into ClickHouse that failed", inserter.failed_inserts),
             ("hopscope_inserted_rows", "Rows inserted into ClickHouse", inserter.rows_inserted),
+            (
+                "hopscope_insert_seconds",
+                "Time spent in INSERTs (÷ inserts: latency; rows ÷ inserts: batch size)",
+                inserter.insert_seconds,
+            ),
             ("hopscope_quarantined_records", "Records ClickHouse refused, kept aside", inserter.quarantined_records),
             ("hopscope_shed_requests", "Requests refused before work (503, UNAVAILABLE)", self._budget.shed),
         ):

@@ -46,6 +46,7 @@ class InserterStats:
     rows_inserted: int = 0
     failed_inserts: int = 0
     quarantined_records: int = 0
+    insert_seconds: float = 0.0  # time spent in INSERTs that succeeded
     last_error: str = ""
     store_down_since: float | None = None  # Unix seconds, while inserts fail everywhere
 
@@ -174,6 +175,7 @@ class Inserter:
             "max_partitions_per_insert_block": self._max_partitions,
         }
         rows = sum(b.rows for b in blocks)
+        started = time.monotonic()
         try:
             self._client.raw_insert(table, columns, insert_block=b"".join(b.data for b in blocks), fmt="Native",
                                     settings=settings)  # fmt: skip
@@ -185,6 +187,7 @@ class Inserter:
             return message
         self.stats.inserts += 1
         self.stats.rows_inserted += rows
+        self.stats.insert_seconds += time.monotonic() - started
         return None
 
     def _store_answers(self) -> bool:

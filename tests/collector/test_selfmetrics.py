@@ -61,6 +61,7 @@ def test_metrics_move_with_the_traffic(tmp_path):
     assert moved("hopscope_otlp_ack_seconds_count", transport="http") == 3
     assert moved("hopscope_wal_appended_records_total") == 3
     assert moved("hopscope_inserted_rows_total") == 24 and moved("hopscope_inserts_total") >= 1
+    assert moved("hopscope_insert_seconds_total") > 0
     assert after[("hopscope_wal_records", ())] == 0 and after[("hopscope_store_down", ())] == 0
     assert ("hopscope_shed_requests_total", ()) in after
     assert after[("hopscope_lease_held", (("lease", "alerting"),))] == 1  # the only collector holds it
