@@ -100,37 +100,21 @@ async def _accept(
 _BODY_DOC = {"requestBody": {"content": {otlp_codec.PROTOBUF: {}, otlp_codec.JSON: {}}, "required": False}}
 
 
-@router.post("/traces", summary="Export spans (OTLP/HTTP)", openapi_extra=_BODY_DOC)
-async def export_traces(
-    request: Request,
-    settings: SettingsDep,
-    store: StoreDep,
-    pipeline: PipelineDep,
-    budget: InflightDep,
-    metrics: SelfMetricsDep,
-) -> Response:
-    return await _export(request, "traces", settings, store, pipeline, budget, metrics)
+def _endpoint(signal_name: str):
+    async def export(
+        request: Request,
+        settings: SettingsDep,
+        store: StoreDep,
+        pipeline: PipelineDep,
+        budget: InflightDep,
+        metrics: SelfMetricsDep,
+    ) -> Response:
+        return await _export(request, signal_name, settings, store, pipeline, budget, metrics)
+
+    export.__name__ = f"export_{signal_name}"
+    return export
 
 
-@router.post("/logs", summary="Export log records (OTLP/HTTP)", openapi_extra=_BODY_DOC)
-async def export_logs(
-    request: Request,
-    settings: SettingsDep,
-    store: StoreDep,
-    pipeline: PipelineDep,
-    budget: InflightDep,
-    metrics: SelfMetricsDep,
-) -> Response:
-    return await _export(request, "logs", settings, store, pipeline, budget, metrics)
-
-
-@router.post("/metrics", summary="Export metric points (OTLP/HTTP)", openapi_extra=_BODY_DOC)
-async def export_metrics(
-    request: Request,
-    settings: SettingsDep,
-    store: StoreDep,
-    pipeline: PipelineDep,
-    budget: InflightDep,
-    metrics: SelfMetricsDep,
-) -> Response:
-    return await _export(request, "metrics", settings, store, pipeline, budget, metrics)
+for _signal, _what in (("traces", "spans"), ("logs", "log records"), ("metrics", "metric points")):
+    router.add_api_route(f"/{_signal}", _endpoint(_signal), methods=["POST"], summary=f"Export {_what} (OTLP/HTTP)",
+                         openapi_extra=_BODY_DOC)  # fmt: skip
