@@ -143,7 +143,8 @@ def test_with_tokens_nobody_sees_data_without_signing_in(tmp_path, browser):
         page.get_by_label("Token").fill("read-t")
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("button", name="Sign out").wait_for(timeout=60_000)
-        assert "read-t" not in page.content()  # the token stays on the server
+        page.get_by_label("Token").wait_for(state="detached", timeout=60_000)  # the form (typed here) is gone
+        assert "read-t" not in page.content()  # and the server never sends the token back
         assert page.locator('[data-testid="stException"]').count() == 0
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "signed-in.png"), full_page=True)
