@@ -141,11 +141,8 @@ def required_scope(method: str, path: str) -> str | None:
         return None
     if path == "/metrics":
         return "read"  # Prometheus sends a bearer token (`authorization` in its scrape config)
-    if path.startswith("/v1/") or path.startswith("/opentelemetry.proto.collector."):
-        return "ingest"
-    admin_paths = ("/api/v1/alert-rules", "/api/v1/alert-channels", "/api/v1/silences", "/api/v1/keys")
-    if path.startswith("/api/v1/keys") or (method not in ("GET", "HEAD") and path.startswith(admin_paths)):
-        return "admin"
-    if method not in ("GET", "HEAD"):
-        return "admin"  # anything else that changes state (redelivery, test notifications)
+    if path.startswith("/v1/"):
+        return "ingest"  # (gRPC has its own door: collector.otlp_grpc)
+    if path.startswith("/api/v1/keys") or method not in ("GET", "HEAD"):
+        return "admin"  # keys, and everything that changes state (rules, channels, silences, redelivery)
     return "read"

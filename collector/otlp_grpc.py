@@ -21,8 +21,8 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from collector import otlp_codec
 from collector.auth import KeyRing
 from collector.errors import OtlpError
-from collector.pipeline import SIGNALS, IngestPipeline
-from collector.receiving import receive
+from collector.pipeline import IngestPipeline
+from collector.receiving import receive, response_for
 from collector.selfmetrics import SelfMetrics
 from collector.settings import Settings
 from collector.shedding import InflightBudget
@@ -57,7 +57,7 @@ class _Receivers:
         async def export(raw: bytes, context: grpc.aio.ServicerContext):
             settings, started = self._settings, time.monotonic()
             if not self._budget.try_take(len(raw)):
-                shed = OtlpError(503, "collector is overloaded, retry later", 1)
+                shed = OtlpError(503, "collector is overloaded, retry later", settings.retry_after_seconds)
                 self._metrics.exported(signal_name, "grpc", started, len(raw), None, shed)
                 await _abort(context, shed)
             finished = False
@@ -71,12 +71,7 @@ class _Receivers:
             finally:
                 self._budget.release(len(raw), finished)
             self._metrics.exported(signal_name, "grpc", started, len(raw), rows, None)
-            signal = SIGNALS[signal_name]
-            response = signal.response_cls()
-            if rows.rejected:
-                setattr(response.partial_success, signal.rejected_field, rows.rejected)
-                response.partial_success.error_message = rows.message
-            return response
+            return response_for(signal_name, rows)
 
         return export
 

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Request, Response
 from collector import otlp_codec
 from collector.dependencies import InflightDep, PipelineDep, SelfMetricsDep, SettingsDep, StoreDep
 from collector.errors import OtlpError
-from collector.pipeline import SIGNALS, IngestPipeline
-from collector.receiving import receive
+from collector.pipeline import IngestPipeline
+from collector.receiving import receive, response_for
 from collector.selfmetrics import SelfMetrics
 from collector.settings import Settings
 from collector.shedding import InflightBudget
@@ -53,34 +53,28 @@ async def _export(
 ) -> Response:
     started = time.monotonic()
     declared = request.headers.get("content-length")
-    size = int(declared) if declared and declared.isdigit() else 0
+    size = int(declared) if declared and declared.isdigit() else None
     try:
         fmt = otlp_codec.media_format(request.headers.get("content-type"))
-        rows = await _accept(request, signal_name, settings, store, pipeline, budget)
+        rows = await _accept(request, signal_name, fmt, size, settings, store, pipeline, budget)
     except OtlpError as exc:
-        metrics.exported(signal_name, "http", started, size, None, exc)
+        metrics.exported(signal_name, "http", started, size or 0, None, exc)
         raise
-    metrics.exported(signal_name, "http", started, size, rows, None)
-    signal = SIGNALS[signal_name]
-    response = signal.response_cls()
-    if rows.rejected:
-        setattr(response.partial_success, signal.rejected_field, rows.rejected)
-        response.partial_success.error_message = rows.message
-    return Response(otlp_codec.encode(response, fmt), media_type=fmt)
+    metrics.exported(signal_name, "http", started, size or 0, rows, None)
+    return Response(otlp_codec.encode(response_for(signal_name, rows), fmt), media_type=fmt)
 
 
 async def _accept(
     request: Request,
     signal_name: str,
+    fmt: str,
+    size: int | None,
     settings: Settings,
     store: Store,
     pipeline: IngestPipeline,
     budget: InflightBudget,
 ) -> Rows:
-    fmt = otlp_codec.media_format(request.headers.get("content-type"))
     limit, retry = settings.max_body_bytes, settings.retry_after_seconds
-    declared = request.headers.get("content-length")
-    size = int(declared) if declared and declared.isdigit() else None
     if size is not None and size > limit:
         raise OtlpError(413, f"request body of {size} bytes exceeds the limit of {limit} bytes")
     taken = [size if size is not None else _UNDECLARED]

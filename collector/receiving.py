@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from google.protobuf.message import Message
+
 from collector.errors import ClientGone, OtlpError
-from collector.pipeline import IngestPipeline
+from collector.pipeline import SIGNALS, IngestPipeline
 from collector.settings import Settings
 from storage.errors import WalClosed, WalFull
 from storage.ingest import Rows
@@ -43,3 +45,13 @@ async def receive(
     except (WalFull, WalClosed) as exc:
         raise OtlpError(503, f"collector could not log the data, retry later: {exc}", retry) from exc
     return rows
+
+
+def response_for(signal_name: str, rows: Rows) -> Message:
+    """The `Export…ServiceResponse`, with the records refused one by one as partial success."""
+    signal = SIGNALS[signal_name]
+    response = signal.response_cls()
+    if rows.rejected:
+        setattr(response.partial_success, signal.rejected_field, rows.rejected)
+        response.partial_success.error_message = rows.message
+    return response

@@ -122,9 +122,15 @@ def _serve(settings: Settings, args: argparse.Namespace, alert_config: AlertConf
         f"(storage: {settings.storage_url.split('@')[-1]})",
         flush=True,
     )
-    if args.command == "collector":
-        return serve(settings, alert_config)
-    return serve(settings, alert_config, companion=companions(settings, args))
+    from collector.exposure import ExposureRefused
+
+    try:
+        if args.command == "collector":
+            return serve(settings, alert_config)
+        return serve(settings, alert_config, companion=companions(settings, args))
+    except ExposureRefused as exc:  # create_app checks before anything listens
+        print(f"hopscope: {exc}", file=sys.stderr)
+        return 2
 
 
 def _dashboard(args: argparse.Namespace) -> int:
@@ -192,23 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"hopscope: invalid setting: {exc}", file=sys.stderr)
         return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request is noise here
     alert_config = None
     if args.command in ("collector", "up"):
-        from collector.exposure import ExposureRefused, check_exposure
-
-        logging.basicConfig(level="WARNING", format="hopscope: %(message)s")
-        try:
-            check_exposure(settings)
-        except ExposureRefused as exc:
-            print(f"hopscope: {exc}", file=sys.stderr)
-            return 2
         try:
             alert_config = load_config_file(settings.alert_rules_file)
         except (ConfigError, OSError) as exc:
             print(f"hopscope: the alert rule file is invalid:\n{exc}", file=sys.stderr)
             return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request is noise here
     if args.command == "migrate":
         return _migrate(settings, args.dry_run)
     if args.command == "fault":
