@@ -1,17 +1,25 @@
-"""Ingest benchmark: durable spans/s through the collector vs. a raw insert ceiling, and how long
-an acknowledgement takes.
+"""Ingest benchmark: durable records/s through the collector, its CPU per record, against a peer
+(Rotel, the Rust OpenTelemetry collector, exporting to its `blackhole`) and against a raw insert
+ceiling, all in the same run.
 
-    python bench/ingest.py [--duration 20] [--senders 16] [--spans-per-request 2000]
+    python bench/ingest.py [--duration 15] [--runs 3] [--senders 16] [--per-request 5000]
+                           [--signals traces,logs,metrics] [--no-rotel]
 
+Per run and signal:
 1. Starts `hopscope collector` (embedded ClickHouse, fresh data directory) on a free port.
 2. A separate sender process posts pre-generated OTLP protobuf requests from several threads for
-   `--duration` seconds, counting acknowledged spans (200 = durable in the write-ahead log) and
-   timing every acknowledgement (p50/p99).
-3. Stops the collector (SIGTERM), counts the rows in ClickHouse, and reads its peak RSS.
-4. In another fresh process and data directory, inserts the same spans, pre-encoded, straight
-   into otel_traces for the same duration (the raw insert ceiling), and times decode + convert +
-   encode of the requests on one core (the per-worker cost).
-Prints both rates and their ratio; the ratio is the figure to compare across machines.
+   `--duration` seconds (200 = durable in the write-ahead log); then the benchmark waits until the
+   log is empty (everything in ClickHouse). Durable rate = acknowledged records / (sending time +
+   the time the log took to drain). After SIGTERM the rows in ClickHouse are counted (and must
+   equal what was acknowledged).
+3. CPU: every thread of the collector and of its worker processes, from /proc, between the first
+   request and the drained log. Threads named by ClickHouse (its pools), plus the inserter thread
+   (it runs ClickHouse's INSERT pipelines), are ClickHouse's work; the rest is the collector's own.
+4. The same requests, the same senders, to `rotel-agent --exporter blackhole` (pip package
+   `rotel`, installed on first use): its acknowledgements/s and server CPU per record.
+5. Traces only: the raw insert ceiling, in a fresh process and data directory: the same spans,
+   pre-encoded in Native, inserted straight into otel_traces (each insert with its own token).
+Prints a table with min/median/max over the runs.
 """
 
 from __future__ import annotations
@@ -20,25 +28,38 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.otlp_load import make_request  # noqa: E402
+from bench.otlp_load import make_logs_request, make_metrics_request, make_request  # noqa: E402
 from hopscope_cli.collector_process import CollectorProcess  # noqa: E402
-from hopscope_cli.processes import query_data_dir  # noqa: E402
+from hopscope_cli.processes import free_port, query_data_dir, stop_process, wait_http_ok  # noqa: E402
+
+MAKERS: dict[str, Callable[[int, int], bytes]] = {
+    "traces": make_request,
+    "logs": make_logs_request,
+    "metrics": make_metrics_request,
+}
+TABLES = {"traces": ["otel_traces"], "logs": ["otel_logs"],
+          "metrics": ["otel_metrics_gauge", "otel_metrics_sum", "otel_metrics_histogram",
+                      "otel_metrics_exp_histogram", "otel_metrics_summary"]}  # fmt: skip
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _payloads(count: int, spans: int) -> list[bytes]:
-    return [make_request(spans, seed) for seed in range(count)]
+# -- the sender ------------------------------------------------------------------------------------
 
 
-def _sender(url: str, duration: float, senders: int, payloads: list[bytes], spans: int, out) -> None:
+def _sender(url: str, duration: float, senders: int, payloads: list[bytes], per_request: int, out) -> None:
     import httpx
 
     stop_at = time.monotonic() + duration
@@ -51,16 +72,13 @@ def _sender(url: str, duration: float, senders: int, payloads: list[bytes], span
             while time.monotonic() < stop_at:
                 started = time.perf_counter()
                 try:
-                    response = client.post(
-                        url + "/v1/traces",
-                        content=payloads[i % len(payloads)],
-                        headers={"Content-Type": "application/x-protobuf"},
-                    )
+                    response = client.post(url, content=payloads[i % len(payloads)],
+                                           headers={"Content-Type": "application/x-protobuf"})  # fmt: skip
                 except httpx.HTTPError:
                     errors[k] += 1
                     continue
                 if response.status_code == 200:
-                    acked[k] += spans
+                    acked[k] += per_request
                     latencies[k].append(time.perf_counter() - started)
                 elif response.status_code == 503:
                     refused[k] += 1
@@ -76,23 +94,20 @@ def _sender(url: str, duration: float, senders: int, payloads: list[bytes], span
     for t in threads:
         t.join()
     waited = sorted(x for per_thread in latencies for x in per_thread) or [float("nan")]
-    out.put(
-        {
-            "acked": sum(acked),
-            "refused": sum(refused),
-            "errors": sum(errors),
-            "elapsed": time.monotonic() - started,
-            "ack_p50_ms": waited[len(waited) // 2] * 1000,
-            "ack_p99_ms": waited[int(len(waited) * 0.99)] * 1000,
-        }
-    )
+    out.put({"acked": sum(acked), "refused": sum(refused), "errors": sum(errors), "elapsed": time.monotonic() - started,
+             "ack_p50_ms": waited[len(waited) // 2] * 1000, "ack_p99_ms": waited[int(len(waited) * 0.99)] * 1000})  # fmt: skip
 
 
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def _send(url: str, duration: float, senders: int, payloads: list[bytes], per_request: int) -> dict:
+    queue: mp.Queue = mp.Queue()
+    sender = mp.get_context("fork").Process(target=_sender, args=(url, duration, senders, payloads, per_request, queue))
+    sender.start()
+    result = queue.get()
+    sender.join()
+    return result
+
+
+# -- CPU and memory from /proc ---------------------------------------------------------------------
 
 
 def _children(pid: int) -> list[int]:
@@ -106,9 +121,127 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
+def _threads(pid: int) -> dict[tuple[int, int], tuple[str, float]]:
+    """(pid, tid) -> (thread name, CPU seconds) for `pid` and its children."""
+    out = {}
+    for process in [pid, *_children(pid)]:
+        try:
+            tasks = list(Path(f"/proc/{process}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                stat = (task / "stat").read_text()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat.rsplit(")", 1)[1].split()
+            out[(process, int(task.name))] = (name, (int(fields[11]) + int(fields[12])) / TICKS)
+    return out
+
+
+def _cpu_split(before: dict, after: dict, main_pid: int) -> dict[str, float]:
+    """CPU seconds between two snapshots: ClickHouse's threads, the collector's own, and the total."""
+    main_name = after.get((main_pid, main_pid), ("", 0.0))[0]
+    split = {"clickhouse": 0.0, "collector": 0.0}
+    for key, (name, seconds) in after.items():
+        used = seconds - before.get(key, (name, 0.0))[1]
+        own = key[0] != main_pid or (name == main_name and not name.startswith("hs-insert"))
+        split["collector" if own else "clickhouse"] += used
+    split["total"] = split["clickhouse"] + split["collector"]
+    return split
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# -- hopscope ---------------------------------------------------------------------------------------
+
+
+def _wal_records(url: str) -> int:
+    import httpx
+
+    return httpx.get(url + "/readyz", timeout=30).json()["wal"]["records"]
+
+
+def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> dict:
+    with tempfile.TemporaryDirectory(prefix="hopscope-bench-") as tmp:
+        env = {"HOPSCOPE_LOG_LEVEL": "warning", "HOPSCOPE_FLUSH_INTERVAL_SECONDS": "1"}
+        if args.python_conversion:
+            env["HOPSCOPE_CLICKHOUSE_CONVERTS"] = "false"
+        collector = CollectorProcess(Path(tmp) / "data", env=env).start()
+        assert collector.proc is not None
+        pid = collector.proc.pid
+        before, started = _threads(pid), time.monotonic()
+        sent = _send(collector.url + f"/v1/{signal}", args.duration, args.senders, payloads, per_request)
+        while _wal_records(collector.url):
+            time.sleep(0.1)
+        elapsed = time.monotonic() - started
+        cpu = _cpu_split(before, _threads(pid), pid)
+        rss = _peak_rss_mib(pid) + sum(_peak_rss_mib(child) for child in _children(pid))
+        code = collector.stop()
+        stored = sum(query_data_dir(Path(tmp) / "data", f"SELECT count() AS n FROM {table}")[0]["n"]
+                     for table in TABLES[signal])  # fmt: skip
+    records = sent["acked"]
+    if stored != records or code != 0:
+        print(f"WARNING: {records} {signal} records acknowledged, {stored} stored, exit {code}", file=sys.stderr)
+    return {"rate": records / elapsed, "acked_rate": records / sent["elapsed"], "drain_s": elapsed - sent["elapsed"],
+            "cpu_us": cpu["total"] / max(records, 1) * 1e6, "own_cpu_us": cpu["collector"] / max(records, 1) * 1e6,
+            "clickhouse_cpu_us": cpu["clickhouse"] / max(records, 1) * 1e6, "rss_mib": rss,
+            "ack_p50_ms": sent["ack_p50_ms"], "ack_p99_ms": sent["ack_p99_ms"], "refused": sent["refused"],
+            "errors": sent["errors"], "stored_ok": stored == records}  # fmt: skip
+
+
+# -- Rotel (blackhole) ------------------------------------------------------------------------------
+
+
+def _rotel_agent() -> Path:
+    try:
+        import rotel  # type: ignore[import-not-found]
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "rotel"], check=True)
+        import rotel  # type: ignore[import-not-found]
+    return Path(rotel.__file__).parent / "rotel-agent"
+
+
+def run_rotel(signal: str, payloads: list[bytes], per_request: int, args) -> dict:
+    port = free_port()
+    agent = subprocess.Popen([str(_rotel_agent()), "start", "--otlp-http-endpoint", f"127.0.0.1:{port}",
+                              "--otlp-grpc-endpoint", f"127.0.0.1:{free_port()}", "--exporter", "blackhole"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:  # ready once it answers an empty export
+            try:
+                import httpx
+
+                if httpx.post(url + f"/v1/{signal}", content=b"", timeout=2,
+                              headers={"Content-Type": "application/x-protobuf"}).status_code < 500:  # fmt: skip
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        before = _threads(agent.pid)
+        sent = _send(url + f"/v1/{signal}", args.duration, args.senders, payloads, per_request)
+        cpu = _cpu_split(before, _threads(agent.pid), -1)
+    finally:
+        stop_process(agent, 10)
+    records = sent["acked"]
+    return {"rate": records / sent["elapsed"], "cpu_us": cpu["total"] / max(records, 1) * 1e6}
+
+
+# -- the raw insert ceiling -------------------------------------------------------------------------
+
+
 def storage_ceiling(data_dir: str, duration: float, spans: int, count: int) -> dict:
-    """Runs in its own process (one chDB path per process): the raw insert ceiling — prepared
-    Native blocks of 20,000 rows inserted into the same table, nothing else."""
+    """Runs in its own process (one chDB path per process): prepared Native blocks of ~20,000 rows
+    inserted into otel_traces, nothing else."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     from storage.connection import connect
@@ -116,80 +249,84 @@ def storage_ceiling(data_dir: str, duration: float, spans: int, count: int) -> d
     from storage.model import spans_to_batch
     from storage.native import NativeEncoder, read_schema
 
-    payloads = _payloads(count, spans)
+    payloads = [make_request(spans, seed) for seed in range(count)]
     client = connect("chdb://" + data_dir)
     migrate(client, 7)
     encoder = NativeEncoder(read_schema(client, ["otel_traces"]))
-    started = time.perf_counter()
     blocks = [encoder.encode(spans_to_batch(ExportTraceServiceRequest.FromString(p))[0]) for p in payloads]
-    convert_us = (time.perf_counter() - started) / (count * spans) * 1e6
     per_insert = max(1, 20_000 // spans)
     batch = b"".join(blocks[i % count].data for i in range(per_insert))
     inserts, started = 0, time.monotonic()
     while time.monotonic() - started < duration:
-        # The same block again and again: a token of its own per insert, as the inserter sends, or
-        # ClickHouse would deduplicate it (migration 011).
         client.raw_insert("otel_traces", blocks[0].columns, insert_block=batch, fmt="Native",
                           settings={"insert_deduplication_token": f"ceiling-{inserts}"})  # fmt: skip
         inserts += 1
     elapsed = time.monotonic() - started
     stored = client.query("SELECT count() FROM otel_traces").result_rows[0][0]
-    return {"stored": stored, "elapsed": elapsed, "inserts": inserts, "convert_us": convert_us}
+    return {"rate": stored / elapsed}
+
+
+# -- report -----------------------------------------------------------------------------------------
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "—"
+    return f"{min(values):,.1f} / {statistics.median(values):,.1f} / {max(values):,.1f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--senders", type=int, default=16)
-    parser.add_argument("--spans-per-request", type=int, default=2000)
+    parser.add_argument("--per-request", type=int, default=5000, help="records per request")
     parser.add_argument("--payloads", type=int, default=8)
+    parser.add_argument("--signals", default="traces,logs,metrics")
+    parser.add_argument("--no-rotel", action="store_true")
+    parser.add_argument("--python-conversion", action="store_true", help="HOPSCOPE_CLICKHOUSE_CONVERTS=false")
     args = parser.parse_args()
-    spans = args.spans_per_request
-    payloads = _payloads(args.payloads, spans)
-    print(f"{len(payloads)} requests of {spans} spans, {sum(map(len, payloads)) // len(payloads) // 1024} KiB each")
-
-    with tempfile.TemporaryDirectory(prefix="hopscope-bench-") as tmp:
-        collector = CollectorProcess(Path(tmp) / "data", env={"HOPSCOPE_LOG_LEVEL": "warning"}).start()
-        queue: mp.Queue = mp.Queue()
-        sender = mp.get_context("fork").Process(
-            target=_sender, args=(collector.url, args.duration, args.senders, payloads, spans, queue)
-        )
-        sender.start()
-        result = queue.get()
-        sender.join()
-        assert collector.proc is not None
-        rss = _peak_rss_mib(collector.proc.pid)
-        worker_rss = sum((_peak_rss_mib(child) for child in _children(collector.proc.pid)), 0.0)
-        code = collector.stop()
-        stored = query_data_dir(Path(tmp) / "data", "SELECT count() AS n FROM otel_traces")[0]["n"]
-        collector_rate = result["acked"] / result["elapsed"]
-
-        ceiling_args = (str(Path(tmp) / "ceiling"), args.duration, spans, args.payloads)
-        with mp.get_context("spawn").Pool(1) as pool:
-            ceiling = pool.apply(storage_ceiling, ceiling_args)
-        ceiling_rate = ceiling["stored"] / ceiling["elapsed"]
-
-    print(json.dumps({"collector": result, "stored": stored, "collector_exit": code}, indent=None))
-    print(
-        f"collector: {collector_rate:,.0f} durable spans/s ({stored:,} spans in {result['elapsed']:.1f} s, "
-        f"{result['refused']} requests refused with 503, {result['errors']} errors)"
-    )
-    print(f"acknowledgement latency: p50 {result['ack_p50_ms']:.1f} ms, p99 {result['ack_p99_ms']:.1f} ms")
-    print(
-        f"collector peak RSS: {rss:.0f} MiB main process, {worker_rss:.0f} MiB in its worker processes (sum of peaks)"
-    )
-    print(
-        f"raw insert ceiling (pre-encoded blocks): {ceiling_rate:,.0f} spans/s "
-        f"({ceiling['stored']:,} spans, {ceiling['inserts']} inserts)"
-    )
-    print(
-        f"decode + convert + encode on one core: {ceiling['convert_us']:.1f} us/span "
-        f"({1e6 / ceiling['convert_us']:,.0f} spans/s per worker)"
-    )
-    print(f"ratio collector / storage ceiling: {collector_rate / ceiling_rate:.2f}")
-    if stored != result["acked"]:
-        print(f"WARNING: {result['acked']} spans acknowledged but {stored} stored", file=sys.stderr)
-        sys.exit(1)
+    signals = args.signals.split(",")
+    results: dict[str, dict[str, list[dict]]] = {s: {"hopscope": [], "rotel": [], "ceiling": []} for s in signals}
+    for run in range(args.runs):
+        for signal in signals:
+            payloads = [MAKERS[signal](args.per_request, seed) for seed in range(args.payloads)]
+            hop = run_hopscope(signal, payloads, args.per_request, args)
+            results[signal]["hopscope"].append(hop)
+            print(f"run {run + 1} {signal}: hopscope {json.dumps({k: round(v, 2) for k, v in hop.items()})}")
+            if not args.no_rotel and shutil.which("true"):
+                peer = run_rotel(signal, payloads, args.per_request, args)
+                results[signal]["rotel"].append(peer)
+                print(f"run {run + 1} {signal}: rotel {json.dumps({k: round(v, 2) for k, v in peer.items()})}")
+            if signal == "traces":
+                with tempfile.TemporaryDirectory(prefix="hopscope-ceiling-") as tmp, \
+                        mp.get_context("spawn").Pool(1) as pool:  # fmt: skip
+                    ceiling = pool.apply(storage_ceiling, (tmp + "/db", args.duration, args.per_request, 4))
+                results[signal]["ceiling"].append(ceiling)
+                print(f"run {run + 1} {signal}: raw insert ceiling {ceiling['rate']:,.0f} rows/s")
+    print(f"\n{args.senders} senders x {args.per_request} records/request, {args.duration:.0f} s, {args.runs} runs "
+          "(min / median / max)")  # fmt: skip
+    for signal in signals:
+        hop, peer, ceiling = (results[signal][k] for k in ("hopscope", "rotel", "ceiling"))
+        print(f"\n{signal}")
+        print(f"  hopscope durable records/s       {_spread([r['rate'] for r in hop])}")
+        print(f"  hopscope server CPU us/record    {_spread([r['cpu_us'] for r in hop])}")
+        print(f"    of which the collector's own   {_spread([r['own_cpu_us'] for r in hop])}")
+        print(f"    of which ClickHouse            {_spread([r['clickhouse_cpu_us'] for r in hop])}")
+        print(f"  hopscope ack p50 / p99 ms        {_spread([r['ack_p50_ms'] for r in hop])} | "
+              f"{_spread([r['ack_p99_ms'] for r in hop])}")  # fmt: skip
+        print(f"  hopscope peak RSS MiB (all)      {_spread([r['rss_mib'] for r in hop])}")
+        print(f"  hopscope 503s, log drain s       {_spread([r['refused'] for r in hop])} | "
+              f"{_spread([r['drain_s'] for r in hop])}")  # fmt: skip
+        if peer:
+            print(f"  rotel->blackhole records/s       {_spread([r['rate'] for r in peer])}")
+            print(f"  rotel server CPU us/record       {_spread([r['cpu_us'] for r in peer])}")
+        if ceiling:
+            ratios = [h["rate"] / c["rate"] for h, c in zip(hop, ceiling, strict=False)]
+            print(f"  raw insert ceiling rows/s        {_spread([c['rate'] for c in ceiling])}")
+            print(f"  ratio hopscope / ceiling         {_spread(ratios)}")
+        if not all(r["stored_ok"] for r in hop):
+            print("  WARNING: a run stored a different count than it acknowledged", file=sys.stderr)
 
 
 if __name__ == "__main__":

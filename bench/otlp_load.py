@@ -86,3 +86,86 @@ def make_request(spans: int, seed: int, error_rate: float = 0.03) -> bytes:
             start += duration // 10
             made += 1
     return request.SerializeToString()
+
+
+def make_logs_request(records: int, seed: int) -> bytes:
+    """One ExportLogsServiceRequest of `records` log records (five services, eight attributes each,
+    a trace context on most, 3 % errors with exception attributes), serialized."""
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    rnd = random.Random(seed)
+    request = ExportLogsServiceRequest()
+    scopes = {}
+    for service in SERVICES:
+        rl = request.resource_logs.add()
+        rl.resource.attributes.add(key="service.name", value=AnyValue(string_value=service))
+        rl.resource.attributes.add(key="host.name", value=AnyValue(string_value=f"{service}-7d9f"))
+        sl = rl.scope_logs.add()
+        sl.scope.name = "hopscope.bench"
+        scopes[service] = sl
+    now = time.time_ns()
+    for i in range(records):
+        failed = rnd.random() < 0.03
+        record = scopes[SERVICES[i % len(SERVICES)]].log_records.add(
+            time_unix_nano=now - rnd.randint(0, 60) * 10**9,
+            observed_time_unix_nano=now,
+            severity_number=17 if failed else 9,
+            severity_text="ERROR" if failed else "INFO",
+            trace_id=rnd.getrandbits(128).to_bytes(16, "big"),
+            span_id=rnd.getrandbits(64).to_bytes(8, "big"),
+        )
+        record.body.string_value = f"order {rnd.randint(1, 10**6)} {'failed: ledger timed out' if failed else 'placed'}"
+        _attr(record, "http.route", rnd.choice(ROUTES))
+        _attr(record, "enduser.id", f"user-{rnd.randint(1, 50_000)}")
+        _attr(record, "shop.cart.items", rnd.randint(1, 9))
+        _attr(record, "shop.cart.total", round(rnd.uniform(1, 500), 2))
+        _attr(record, "code.function", "place_order")
+        _attr(record, "code.lineno", rnd.randint(10, 400))
+        if failed:
+            _attr(record, "exception.type", "TimeoutError")
+            _attr(record, "exception.message", "read timed out")
+    return request.SerializeToString()
+
+
+def make_metrics_request(points: int, seed: int) -> bytes:
+    """One ExportMetricsServiceRequest of about `points` data points spread over the five point types
+    (gauge, sum, histogram, exponential histogram, summary), three attributes each, serialized."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+    rnd = random.Random(seed)
+    request = ExportMetricsServiceRequest()
+    now = time.time_ns()
+    per_metric = 50
+    made = 0
+    while made < points:
+        service = SERVICES[made // per_metric % len(SERVICES)]
+        rm = request.resource_metrics.add()
+        rm.resource.attributes.add(key="service.name", value=AnyValue(string_value=service))
+        sm = rm.scope_metrics.add()
+        sm.scope.name = "hopscope.bench"
+        kind = made // per_metric % 5
+        metric = sm.metrics.add(name=f"bench.metric.{kind}", unit="ms", description="bench")
+        for _ in range(min(per_metric, points - made)):
+            if kind == 0:
+                point = metric.gauge.data_points.add(as_double=rnd.random())
+            elif kind == 1:
+                metric.sum.is_monotonic, metric.sum.aggregation_temporality = True, 2
+                point = metric.sum.data_points.add(as_int=rnd.randint(0, 10**6))
+            elif kind == 2:
+                metric.histogram.aggregation_temporality = 2
+                point = metric.histogram.data_points.add(count=10, sum=55.0, bucket_counts=[1, 2, 3, 4],
+                                                         explicit_bounds=[1.0, 5.0, 10.0])  # fmt: skip
+            elif kind == 3:
+                metric.exponential_histogram.aggregation_temporality = 2
+                point = metric.exponential_histogram.data_points.add(count=6, sum=12.5, scale=2, zero_count=1)
+                point.positive.offset, point.positive.bucket_counts[:] = 1, [2, 3]
+            else:
+                point = metric.summary.data_points.add(count=4, sum=10.0)
+                point.quantile_values.add(quantile=0.5, value=2.0)
+                point.quantile_values.add(quantile=0.99, value=4.0)
+            point.start_time_unix_nano, point.time_unix_nano = now - 60 * 10**9, now - rnd.randint(0, 30) * 10**9
+            for key, value in (("http.route", rnd.choice(ROUTES)), ("host.name", f"{service}-7d9f"),
+                               ("status", rnd.choice(("ok", "error")))):  # fmt: skip
+                point.attributes.add(key=key, value=AnyValue(string_value=value))
+            made += 1
+    return request.SerializeToString()

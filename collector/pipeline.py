@@ -76,7 +76,7 @@ def _process(signal_name: str, raw: bytes, encoding: str | None, fmt: str, limit
     body = otlp_codec.decompress(raw, encoding, limit)
     message = otlp_codec.decode(body, fmt, SIGNALS[signal_name].request_cls)
     try:
-        return _encoder.rows(signal_name, message)
+        return _encoder.rows(signal_name, message, body=body if fmt == otlp_codec.PROTOBUF else None)
     except RejectedData as exc:
         raise OtlpError(400, str(exc)) from exc
 

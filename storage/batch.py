@@ -1,4 +1,5 @@
-"""Columnar row batches: the unit the converters produce and the encoder turns into Native blocks."""
+"""Columnar row batches (what the Python converters produce) and blocks (what the write-ahead log
+holds and the inserter sends: rows of one table in one ClickHouse input format)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,17 @@ class ColumnBatch:
         for values in self.columns.values():
             return len(values)
         return 0
+
+
+@dataclass(frozen=True)
+class Block:
+    """`rows` records for `table`, as `data` in the ClickHouse input format `fmt`, for `columns` (all
+    of the table's when empty). Native blocks come from the Python conversion (storage.native);
+    Protobuf blocks are OTLP request bodies, length-delimited, for a landing table that ClickHouse
+    converts itself (storage.otlp_schema, migration 014)."""
+
+    table: str
+    columns: tuple[str, ...]
+    rows: int
+    data: bytes
+    fmt: str = "Native"

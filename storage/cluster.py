@@ -9,6 +9,10 @@ table names work on a cluster (nothing above storage changes):
   to and the readers read from. Spans and logs are sharded by `cityHash64(TraceId)`, so a trace
   stays on one shard and a trace lookup touches one shard; everything else by `rand()`.
 - a materialized view reads and writes the `_local` tables: it works per shard.
+- a landing table (ENGINE = Null: OTLP request bodies ClickHouse converts itself, migration 014) is
+  created as it is on every node (the collector inserts into the node it is connected to), and its
+  view writes to the `Distributed` table, so the spans it makes are sharded by trace like any other.
+- SQL functions are created on every node.
 - `ALTER TABLE T ADD COLUMN` runs on both, so the Distributed table reads the new column too;
   settings apply to the `_local` table; the non-replicated deduplication window is not needed
   (replicated tables deduplicate inserts by default).
@@ -32,6 +36,8 @@ _CREATE_VIEW = re.compile(
     re.S,
 )
 _ALTER = re.compile(r"^ALTER TABLE (?P<name>\w+) (?P<action>.*)$", re.S)
+_CREATE_FUNCTION = re.compile(r"^CREATE FUNCTION IF NOT EXISTS (?P<name>\w+) (?P<rest>AS .*)$", re.S)
+_LANDING = re.compile(r"^otlp_\w+_in$")
 _BY_TRACE = {"otel_traces", "otel_traces_trace_id_ts", "otel_logs"}
 
 
@@ -39,6 +45,14 @@ def for_cluster(statement: str, cluster: str, database: str) -> list[str]:
     """The statements that do on `cluster` what `statement` does on one node (`cluster` and
     `database` are validated identifiers: DDL cannot take bound parameters)."""
     on = f"ON CLUSTER {cluster}"
+    if match := _CREATE_FUNCTION.match(statement):
+        return [f"CREATE FUNCTION IF NOT EXISTS {match['name']} {on} {match['rest']}"]
+    if (match := _CREATE_TABLE.match(statement)) and _LANDING.match(match["name"]):
+        return [f"CREATE TABLE IF NOT EXISTS {match['name']} {on} ({match['columns']}) ENGINE = {match['engine']}"
+                f"{match['rest']}"]  # fmt: skip
+    if (match := _CREATE_VIEW.match(statement)) and _LANDING.match(match["source"]):
+        return [f"CREATE MATERIALIZED VIEW IF NOT EXISTS {match['name']} {on} TO {match['target']}"
+                f"{match['select']}{match['source']}{match['rest']}"]  # fmt: skip
     if match := _CREATE_TABLE.match(statement):
         name, engine, args = match["name"], match["engine"], match["args"]
         path = f"'/clickhouse/tables/{{shard}}/{database}/{name}_local', '{{replica}}'"

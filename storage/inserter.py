@@ -17,6 +17,12 @@ moved to `quarantine/` with the reason (kept on disk, logged, counted) and the r
 every record fails, the store is the problem (down, disk full, a table missing): nothing is
 dropped, the segment stays and the pass is retried with backoff while the log keeps accepting up
 to its budget.
+
+Request bodies for a landing table (ClickHouse converts them, migration 014) go in the same way,
+with one more way out: what the landing view refuses to convert (HOPSCOPE_PYTHON_PATH: a detail SQL
+does not reproduce exactly) is halved until the requests that hold it are found, and those alone are
+converted in Python (`python_blocks`, storage.ingest) and inserted as Native blocks. A single body
+ClickHouse refuses for any other reason takes the Python conversion too before it is quarantined.
 """
 
 from __future__ import annotations
@@ -27,16 +33,22 @@ import threading
 import time
 import zlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from clickhouse_connect.driver.client import Client
 
 from core.periodic import PeriodicThread
-from storage.native import NativeBlock
+from storage.batch import Block
+from storage.otlp_schema import insert_settings
 from storage.wal import Segment, WriteAheadLog, read_records
 
 log = logging.getLogger("hopscope.inserter")
+
+PYTHON_PATH = "HOPSCOPE_PYTHON_PATH"  # what the landing views raise for what SQL does not convert
+
+PythonBlocks = Callable[[Block], list[Block]]
 
 
 @dataclass
@@ -46,6 +58,7 @@ class InserterStats:
     rows_inserted: int = 0
     failed_inserts: int = 0
     quarantined_records: int = 0
+    python_converted: int = 0  # landing-table records converted in Python instead
     insert_seconds: float = 0.0  # time spent in INSERTs that succeeded
     last_error: str = ""
     store_down_since: float | None = None  # Unix seconds, while inserts fail everywhere
@@ -56,7 +69,7 @@ class _Failure:
     segment: Segment
     table: str
     index: int  # the record within the segment
-    block: NativeBlock
+    block: Block
     error: str
 
 
@@ -78,9 +91,11 @@ class Inserter:
         *,
         interval: float = 1.0,
         max_partitions: int = 100,
+        python_blocks: PythonBlocks | None = None,
     ) -> None:
         self._wal = wal
         self._client = client
+        self._python_blocks = python_blocks
         self._max_partitions = max_partitions
         self._pass_lock = threading.Lock()
         self._failed_passes = 0
@@ -137,17 +152,17 @@ class Inserter:
     def _insert_segment(self, segment: Segment, current: _Pass) -> None:
         records, _ = read_records(segment.path)
         marker = _Marker.load(segment)
-        groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, NativeBlock]]] = defaultdict(list)
+        groups: dict[tuple[str, tuple[str, ...], str], list[tuple[int, Block]]] = defaultdict(list)
         for index, blocks in enumerate(records):
             for block in blocks:
                 if block.rows and f"{block.table}:{index}" not in marker.done:
-                    groups[(block.table, block.columns)].append((index, block))
+                    groups[(block.table, block.columns, block.fmt)].append((index, block))
         failed = False
-        for (table, columns), members in groups.items():
+        for (table, columns, fmt), members in groups.items():
             key = f"{table}:{','.join(columns)}"
+            base = f"{self._wal.instance}-{segment.name}-{table}-{hash_columns(columns)}"
             if key not in marker.split:
-                token = f"{self._wal.instance}-{segment.name}-{table}-{hash_columns(columns)}"
-                error = self._insert(table, columns, [b for _, b in members], token)
+                error = self._insert(table, columns, fmt, [b for _, b in members], base)
                 if error is None:
                     current.inserted_tables.add(table)
                     continue
@@ -156,9 +171,11 @@ class Inserter:
                     return
                 marker.split.add(key)
                 marker.save(segment)
+            if fmt == "Protobuf":
+                failed |= self._insert_converted(segment, table, members, base, current)
+                continue
             for index, block in members:
-                token = f"{self._wal.instance}-{segment.name}-{table}-{hash_columns(columns)}-r{index}"
-                error = self._insert(table, columns, [block], token)
+                error = self._insert(table, columns, fmt, [block], f"{base}-r{index}")
                 if error is None:
                     current.inserted_tables.add(table)
                 else:
@@ -168,22 +185,70 @@ class Inserter:
             self._wal.remove(segment)
             _Marker.remove(segment)
 
-    def _insert(self, table: str, columns: tuple[str, ...], blocks: list[NativeBlock], token: str) -> str | None:
-        settings = {
+    def _insert_converted(self, segment: Segment, table: str, members: list[tuple[int, Block]], base: str,
+                          current: _Pass) -> bool:  # fmt: skip
+        """Request bodies whose insert failed: halve the batch while the view asks for the Python
+        conversion, one by one for other errors; a single body that fails goes through Python.
+        Every token depends only on the records in the insert: a pass after a crash repeats it."""
+        failed = False
+        stack = [members]
+        while stack:
+            part = stack.pop()
+            error = self._insert(table, (), "Protobuf", [b for _, b in part], f"{base}-r{part[0][0]}-{part[-1][0]}")
+            if error is None:
+                current.inserted_tables.add(table)
+            elif len(part) > 1:
+                halves = (
+                    [part[: len(part) // 2], part[len(part) // 2 :]] if PYTHON_PATH in error else [[m] for m in part]
+                )
+                stack.extend(reversed(halves))
+            else:
+                index, block = part[0]
+                python_error = self._insert_in_python(block, f"{base}-r{index}-py")
+                if python_error is None:
+                    current.inserted_tables.add(table)
+                else:
+                    failed = True
+                    reason = python_error if PYTHON_PATH in error else error
+                    current.failures.append(_Failure(segment, table, index, block, reason))
+        return failed
+
+    def _insert_in_python(self, block: Block, token: str) -> str | None:
+        """Convert one landing-table body in Python and insert its rows; the error, or None."""
+        if self._python_blocks is None:
+            return "no Python conversion configured"
+        try:
+            converted = self._python_blocks(block)
+        except Exception as exc:  # noqa: BLE001 - a body even Python cannot read is the sender's
+            return f"{type(exc).__name__}: {exc}"[:500]
+        for native in converted:
+            error = self._insert(native.table, native.columns, native.fmt, [native], f"{token}-{native.table}")
+            if error is not None:
+                return error
+        self.stats.python_converted += 1
+        return None
+
+    def _insert(self, table: str, columns: tuple[str, ...], fmt: str, blocks: list[Block], token: str) -> str | None:
+        settings: dict[str, str | int] = {
             "insert_deduplication_token": token,
             "deduplicate_blocks_in_dependent_materialized_views": 1,
             "max_partitions_per_insert_block": self._max_partitions,
         }
+        if fmt == "Protobuf":
+            settings.update(insert_settings(table))
         rows = sum(b.rows for b in blocks)
         started = time.monotonic()
         try:
-            self._client.raw_insert(table, columns, insert_block=b"".join(b.data for b in blocks), fmt="Native",
+            self._client.raw_insert(table, columns or None, insert_block=b"".join(b.data for b in blocks), fmt=fmt,
                                     settings=settings)  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - any driver or engine error means "not inserted"
             message = f"{type(exc).__name__}: {exc}"[:500]
             self.stats.failed_inserts += 1
             self.stats.last_error = message
-            log.warning("insert of %d rows into %s failed: %s", rows, table, message)
+            if PYTHON_PATH in message:
+                log.info("%d rows for %s take the Python conversion: %s", rows, table, message[:200])
+            else:
+                log.warning("insert of %d rows into %s failed: %s", rows, table, message)
             return message
         self.stats.inserts += 1
         self.stats.rows_inserted += rows
@@ -219,9 +284,9 @@ class Inserter:
         directory = self._wal.directory / "quarantine"
         directory.mkdir(exist_ok=True, mode=0o700)
         stem = f"{failure.segment.name}-{failure.table}-{failure.index}"
-        (directory / f"{stem}.native").write_bytes(failure.block.data)
-        meta = {"table": failure.table, "columns": failure.block.columns, "rows": failure.block.rows,
-                "error": failure.error, "at": time.time()}  # fmt: skip
+        (directory / f"{stem}.{failure.block.fmt.lower()}").write_bytes(failure.block.data)
+        meta = {"table": failure.table, "columns": failure.block.columns, "format": failure.block.fmt,
+                "rows": failure.block.rows, "error": failure.error, "at": time.time()}  # fmt: skip
         (directory / f"{stem}.json").write_text(json.dumps(meta))
         self.stats.quarantined_records += 1
         log.error(

@@ -16,6 +16,7 @@ from clickhouse_connect.driver.client import Client
 from storage.cluster import for_cluster
 from storage.connection import validate_identifier
 from storage.errors import SchemaTooNew, StorageUnavailable
+from storage.otlp_schema import landing_types
 from storage.sql_text import compose
 
 MIGRATIONS_TABLE = "hopscope_schema_migrations"
@@ -60,7 +61,7 @@ def load_migrations(ttl_days: int, cluster: str | None = None, database: str = "
         match = _FILE_NAME.match(entry.name)
         if match:
             # Only a validated integer is put into the DDL text; DDL cannot take bound parameters.
-            text = compose(entry.read_text(encoding="utf-8"), ttl_days=str(ttl))
+            text = compose(entry.read_text(encoding="utf-8"), ttl_days=str(ttl), **landing_types())
             statements = _split(text)
             if cluster:
                 statements = tuple(out for s in statements for out in for_cluster(s, cluster, database))

@@ -8,28 +8,16 @@ them as one INSERT, which keeps the per-row Python work out of the process that 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from clickhouse_connect.datatypes.registry import get_from_name
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.insert import InsertContext
 from clickhouse_connect.driver.transform import NativeTransform
 
-from storage.batch import ColumnBatch
+from storage.batch import Block, ColumnBatch
 
 _COLUMNS_OF = "SELECT table, name, type FROM system.columns WHERE database = currentDatabase() AND table IN {tables:Array(String)}"
 
 TableSchema = dict[str, dict[str, str]]  # table -> column -> ClickHouse type name
-
-
-@dataclass(frozen=True)
-class NativeBlock:
-    """`rows` rows of `table`, for `columns`, in ClickHouse's Native format (no INSERT prefix)."""
-
-    table: str
-    columns: tuple[str, ...]
-    rows: int
-    data: bytes
 
 
 def read_schema(client: Client, tables: list[str]) -> TableSchema:
@@ -50,7 +38,7 @@ class NativeEncoder:
             for table, columns in schema.items()
         }
 
-    def encode(self, batch: ColumnBatch) -> NativeBlock:
+    def encode(self, batch: ColumnBatch) -> Block:
         names = tuple(batch.columns)
         try:
             table_types = self._types[batch.table]
@@ -64,4 +52,4 @@ class NativeEncoder:
         if context.insert_exception is not None:
             raise ValueError(f"cannot encode rows for {batch.table}: {context.insert_exception}")
         # The first chunk starts with the "INSERT INTO ... FORMAT Native\n" statement; keep the data.
-        return NativeBlock(batch.table, names, rows, data[data.index(b"\n") + 1 :])
+        return Block(batch.table, names, rows, data[data.index(b"\n") + 1 :])

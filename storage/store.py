@@ -46,6 +46,7 @@ class StoreOptions:
     wal_max_bytes: int = 4 * 1024**3
     wal_min_free_bytes: int = 256 * 1024**2
     cluster: str | None = None
+    clickhouse_converts: bool = True  # ClickHouse decodes OTLP itself where it can (storage.ingest)
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Store:
         self._reader_client = connect(options.url, self._cluster)
         log_client = connect(options.url, self._cluster)
         self._alert_client = connect(options.url, self._cluster)
-        self.encoder: RowEncoder = row_encoder(writer_client, options.retention_days)
+        self.encoder: RowEncoder = row_encoder(writer_client, options.retention_days, options.clickhouse_converts)
         self.wal = WriteAheadLog(
             options.wal_dir, max_bytes=options.wal_max_bytes, min_free_bytes=options.wal_min_free_bytes
         )
@@ -79,6 +80,7 @@ class Store:
             writer_client,
             interval=options.insert_interval,
             max_partitions=max(100, options.retention_days + 3),
+            python_blocks=self.encoder.python_blocks,
         )
         self.traces = TraceReader(self._reader_client)
         self.logs = LogReader(log_client)

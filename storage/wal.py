@@ -13,9 +13,10 @@ Contract:
   and inserted again (the inserts carry deduplication tokens, so what was inserted before the
   crash is not inserted twice). A record torn by the crash (never acknowledged) is cut off.
 
-Record layout: magic `HWAL`, payload length (u32), CRC-32 of the payload (u32), payload. The
-payload is one request's Native blocks: count (u16), then per block the table, its columns
-(joined by U+001F), the row count and the Native data. Thread-safe.
+Record layout: magic, payload length (u32), CRC-32 of the payload (u32), payload. The payload is
+one request's blocks: count (u16), then per block the table, its input format, its columns (joined
+by U+001F), the row count and the data. Magic `HWA2`; records of magic `HWAL` (written before
+blocks had a format) hold Native blocks and no format field, and are still read. Thread-safe.
 """
 
 from __future__ import annotations
@@ -33,51 +34,65 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from storage.batch import Block
 from storage.errors import WalClosed, WalFull
-from storage.native import NativeBlock
 
 log = logging.getLogger("hopscope.wal")
 
-_MAGIC = b"HWAL"
+_MAGIC = b"HWA2"
+_MAGIC_NATIVE_ONLY = b"HWAL"
 _HEADER = struct.Struct("<4sII")
-_BLOCK = struct.Struct("<HIIQ")  # table length, columns length, rows, data length
+_BLOCK = struct.Struct("<HHIIQ")  # table length, format length, columns length, rows, data length
+_BLOCK_NATIVE_ONLY = struct.Struct("<HIIQ")  # table length, columns length, rows, data length
 _SUFFIX = ".wal"
 
 
-def encode_record(blocks: list[NativeBlock]) -> bytes:
+def encode_record(blocks: list[Block]) -> bytes:
     parts = [struct.pack("<H", len(blocks))]
     for block in blocks:
-        table, columns = block.table.encode(), "\x1f".join(block.columns).encode()
-        parts += [_BLOCK.pack(len(table), len(columns), block.rows, len(block.data)), table, columns, block.data]
+        table, fmt, columns = block.table.encode(), block.fmt.encode(), "\x1f".join(block.columns).encode()
+        parts += [_BLOCK.pack(len(table), len(fmt), len(columns), block.rows, len(block.data)), table, fmt, columns,
+                  block.data]  # fmt: skip
     payload = b"".join(parts)
     return _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
 
 
-def decode_record(payload: bytes) -> list[NativeBlock]:
+def decode_record(payload: bytes, magic: bytes = _MAGIC) -> list[Block]:
     (count,) = struct.unpack_from("<H", payload)
     at, blocks = 2, []
     for _ in range(count):
-        table_len, columns_len, rows, data_len = _BLOCK.unpack_from(payload, at)
-        at += _BLOCK.size
+        if magic == _MAGIC:
+            table_len, fmt_len, columns_len, rows, data_len = _BLOCK.unpack_from(payload, at)
+            at += _BLOCK.size
+        else:
+            (table_len, columns_len, rows, data_len), fmt_len = _BLOCK_NATIVE_ONLY.unpack_from(payload, at), 0
+            at += _BLOCK_NATIVE_ONLY.size
         table = payload[at : at + table_len].decode()
         at += table_len
-        columns = tuple(payload[at : at + columns_len].decode().split("\x1f"))
+        fmt = payload[at : at + fmt_len].decode() or "Native"
+        at += fmt_len
+        columns_text = payload[at : at + columns_len].decode()
+        columns = tuple(columns_text.split("\x1f")) if columns_text else ()
         at += columns_len
-        blocks.append(NativeBlock(table, columns, rows, payload[at : at + data_len]))
+        blocks.append(Block(table, columns, rows, payload[at : at + data_len], fmt))
         at += data_len
     return blocks
 
 
-def read_records(path: Path) -> tuple[list[list[NativeBlock]], int]:
+def read_records(path: Path) -> tuple[list[list[Block]], int]:
     """The whole records of a segment file, and the byte length they take (a torn tail after it)."""
     data = path.read_bytes()
     records, at = [], 0
     while at + _HEADER.size <= len(data):
         magic, length, crc = _HEADER.unpack_from(data, at)
         end = at + _HEADER.size + length
-        if magic != _MAGIC or end > len(data) or zlib.crc32(data[at + _HEADER.size : end]) != crc:
+        if (
+            magic not in (_MAGIC, _MAGIC_NATIVE_ONLY)
+            or end > len(data)
+            or zlib.crc32(data[at + _HEADER.size : end]) != crc
+        ):
             break
-        records.append(decode_record(data[at + _HEADER.size : end]))
+        records.append(decode_record(data[at + _HEADER.size : end], magic))
         at = end
     return records, at
 
@@ -184,7 +199,7 @@ class WriteAheadLog:
 
     # -- appending -------------------------------------------------------------------------
 
-    def append(self, blocks: list[NativeBlock]) -> Future:
+    def append(self, blocks: list[Block]) -> Future:
         """Queue one request's blocks; see the module docstring for when the future completes."""
         data = encode_record(blocks)
         future: Future = Future()

@@ -138,3 +138,24 @@ def spans_to_batch(request, window: TimeWindow | None = None) -> tuple[ColumnBat
                     ln_states.append([])
                     ln_attrs.append([])
     return ColumnBatch("otel_traces", columns), rejected
+
+
+def drop_invalid_spans(request, window: TimeWindow | None = None) -> tuple[int, Rejections]:
+    """Remove from `request` (in place) the spans spans_to_batch would refuse; returns how many spans
+    are left and the refusals. What ClickHouse converts itself (migration 014) is checked here first."""
+    kept, rejected = 0, Rejections()
+    for resource_spans in request.resource_spans:
+        for scope_spans in resource_spans.scope_spans:
+            spans = scope_spans.spans
+            bad = [i for i, span in enumerate(spans) if _refused(span, window, rejected)]
+            for i in reversed(bad):
+                del spans[i]
+            kept += len(spans)
+    return kept, rejected
+
+
+def _refused(span, window: TimeWindow | None, rejected: Rejections) -> bool:
+    error = _span_error(span, window)
+    if error:
+        rejected.add(error)
+    return error is not None

@@ -33,6 +33,11 @@ def test_tables_are_replicated_and_distributed_by_trace_id():
     assert "Distributed(hopscope, otel, otel_traces_local, cityHash64(TraceId))" in traces
     view = next(s for s in statements if "MATERIALIZED VIEW" in s)
     assert "TO otel_traces_trace_id_ts_local" in view and "FROM otel_traces_local" in view
+    # Request bodies land on the node the collector talks to; their spans go through the Distributed table.
+    landing = next(s for s in creates if s.startswith("CREATE TABLE IF NOT EXISTS otlp_traces_in ON CLUSTER"))
+    assert "ENGINE = Null" in landing
+    landing_view = next(s for s in statements if "MATERIALIZED VIEW IF NOT EXISTS otlp_traces_in_mv" in s)
+    assert "TO otel_traces AS" in landing_view and "FROM otlp_traces_in ARRAY JOIN" in landing_view
     assert not any("non_replicated_deduplication_window" in s for s in statements)
     added = [s for s in statements if "ADD COLUMN IF NOT EXISTS HopscopeFailed" in s]
     assert {s.split()[2] for s in added} == {"otel_traces_local", "otel_traces"}

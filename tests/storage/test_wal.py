@@ -6,13 +6,13 @@ import threading
 
 import pytest
 
+from storage.batch import Block
 from storage.errors import WalClosed, WalFull
-from storage.native import NativeBlock
 from storage.wal import WriteAheadLog, read_records
 
 
-def _block(i: int, size: int = 100) -> NativeBlock:
-    return NativeBlock("otel_logs", ("Timestamp", "Body"), 1, bytes([i % 256]) * size)
+def _block(i: int, size: int = 100) -> Block:
+    return Block("otel_logs", ("Timestamp", "Body"), 1, bytes([i % 256]) * size)
 
 
 def test_appends_are_durable_when_their_future_completes_and_survive_a_reopen(tmp_path):
