@@ -25,10 +25,10 @@ Prints a table with min/median/max over the runs.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import multiprocessing as mp
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.otlp_load import make_logs_request, make_metrics_request, make_request  # noqa: E402
 from hopscope_cli.collector_process import CollectorProcess  # noqa: E402
-from hopscope_cli.processes import free_port, query_data_dir, stop_process, wait_http_ok  # noqa: E402
+from hopscope_cli.processes import free_port, query_data_dir, stop_process  # noqa: E402
 
 MAKERS: dict[str, Callable[[int, int], bytes]] = {
     "traces": make_request,
@@ -146,10 +146,24 @@ def _cpu_split(before: dict, after: dict, main_pid: int) -> dict[str, float]:
     split = {"clickhouse": 0.0, "collector": 0.0}
     for key, (name, seconds) in after.items():
         used = seconds - before.get(key, (name, 0.0))[1]
-        own = key[0] != main_pid or (name == main_name and not name.startswith("hs-insert"))
+        own = key[0] != main_pid or (name == main_name and not name.startswith("hopscope-insert"))
         split["collector" if own else "clickhouse"] += used
     split["total"] = split["clickhouse"] + split["collector"]
     return split
+
+
+def _send_records(sent: dict) -> int:
+    return max(sent["acked"], 1)
+
+
+def _print_threads(before: dict, after: dict, main_pid: int, records: int) -> None:
+    """CPU per thread name (and per worker process), microseconds per record, largest first."""
+    by_name: dict[str, float] = {}
+    for key, (name, seconds) in after.items():
+        label = name if key[0] == main_pid else f"worker {key[0]}: {name}"
+        by_name[label] = by_name.get(label, 0.0) + seconds - before.get(key, (name, 0.0))[1]
+    for label, seconds in sorted(by_name.items(), key=lambda item: -item[1])[:15]:
+        print(f"    {label:40s} {seconds / records * 1e6:7.2f} us/record")
 
 
 def _peak_rss_mib(pid: int) -> float:
@@ -173,6 +187,8 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
         env = {"HOPSCOPE_LOG_LEVEL": "warning", "HOPSCOPE_FLUSH_INTERVAL_SECONDS": "1"}
         if args.python_conversion:
             env["HOPSCOPE_CLICKHOUSE_CONVERTS"] = "false"
+        if args.workers is not None:
+            env["HOPSCOPE_INGEST_WORKERS"] = str(args.workers)
         collector = CollectorProcess(Path(tmp) / "data", env=env).start()
         assert collector.proc is not None
         pid = collector.proc.pid
@@ -181,8 +197,12 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
         while _wal_records(collector.url):
             time.sleep(0.1)
         elapsed = time.monotonic() - started
-        cpu = _cpu_split(before, _threads(pid), pid)
-        rss = _peak_rss_mib(pid) + sum(_peak_rss_mib(child) for child in _children(pid))
+        after = _threads(pid)
+        cpu = _cpu_split(before, after, pid)
+        if args.threads:
+            _print_threads(before, after, pid, records=_send_records(sent))
+        rss_main = _peak_rss_mib(pid)
+        rss = rss_main + sum(_peak_rss_mib(child) for child in _children(pid))
         code = collector.stop()
         stored = sum(query_data_dir(Path(tmp) / "data", f"SELECT count() AS n FROM {table}")[0]["n"]
                      for table in TABLES[signal])  # fmt: skip
@@ -191,7 +211,7 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
         print(f"WARNING: {records} {signal} records acknowledged, {stored} stored, exit {code}", file=sys.stderr)
     return {"rate": records / elapsed, "acked_rate": records / sent["elapsed"], "drain_s": elapsed - sent["elapsed"],
             "cpu_us": cpu["total"] / max(records, 1) * 1e6, "own_cpu_us": cpu["collector"] / max(records, 1) * 1e6,
-            "clickhouse_cpu_us": cpu["clickhouse"] / max(records, 1) * 1e6, "rss_mib": rss,
+            "clickhouse_cpu_us": cpu["clickhouse"] / max(records, 1) * 1e6, "rss_mib": rss, "rss_main_mib": rss_main,
             "ack_p50_ms": sent["ack_p50_ms"], "ack_p99_ms": sent["ack_p99_ms"], "refused": sent["refused"],
             "errors": sent["errors"], "stored_ok": stored == records}  # fmt: skip
 
@@ -201,11 +221,11 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
 
 def _rotel_agent() -> Path:
     try:
-        import rotel  # type: ignore[import-not-found]
+        rotel = importlib.import_module("rotel")
     except ImportError:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "rotel"], check=True)
-        import rotel  # type: ignore[import-not-found]
-    return Path(rotel.__file__).parent / "rotel-agent"
+        rotel = importlib.import_module("rotel")
+    return Path(str(rotel.__file__)).parent / "rotel-agent"
 
 
 def run_rotel(signal: str, payloads: list[bytes], per_request: int, args) -> dict:
@@ -285,6 +305,8 @@ def main() -> None:
     parser.add_argument("--signals", default="traces,logs,metrics")
     parser.add_argument("--no-rotel", action="store_true")
     parser.add_argument("--python-conversion", action="store_true", help="HOPSCOPE_CLICKHOUSE_CONVERTS=false")
+    parser.add_argument("--threads", action="store_true", help="print the collector's CPU per thread")
+    parser.add_argument("--workers", type=int, default=None, help="HOPSCOPE_INGEST_WORKERS")
     args = parser.parse_args()
     signals = args.signals.split(",")
     results: dict[str, dict[str, list[dict]]] = {s: {"hopscope": [], "rotel": [], "ceiling": []} for s in signals}
@@ -294,7 +316,7 @@ def main() -> None:
             hop = run_hopscope(signal, payloads, args.per_request, args)
             results[signal]["hopscope"].append(hop)
             print(f"run {run + 1} {signal}: hopscope {json.dumps({k: round(v, 2) for k, v in hop.items()})}")
-            if not args.no_rotel and shutil.which("true"):
+            if not args.no_rotel:
                 peer = run_rotel(signal, payloads, args.per_request, args)
                 results[signal]["rotel"].append(peer)
                 print(f"run {run + 1} {signal}: rotel {json.dumps({k: round(v, 2) for k, v in peer.items()})}")
@@ -307,25 +329,25 @@ def main() -> None:
     print(f"\n{args.senders} senders x {args.per_request} records/request, {args.duration:.0f} s, {args.runs} runs "
           "(min / median / max)")  # fmt: skip
     for signal in signals:
-        hop, peer, ceiling = (results[signal][k] for k in ("hopscope", "rotel", "ceiling"))
+        hops, peers, ceilings = (results[signal][k] for k in ("hopscope", "rotel", "ceiling"))
         print(f"\n{signal}")
-        print(f"  hopscope durable records/s       {_spread([r['rate'] for r in hop])}")
-        print(f"  hopscope server CPU us/record    {_spread([r['cpu_us'] for r in hop])}")
-        print(f"    of which the collector's own   {_spread([r['own_cpu_us'] for r in hop])}")
-        print(f"    of which ClickHouse            {_spread([r['clickhouse_cpu_us'] for r in hop])}")
-        print(f"  hopscope ack p50 / p99 ms        {_spread([r['ack_p50_ms'] for r in hop])} | "
-              f"{_spread([r['ack_p99_ms'] for r in hop])}")  # fmt: skip
-        print(f"  hopscope peak RSS MiB (all)      {_spread([r['rss_mib'] for r in hop])}")
-        print(f"  hopscope 503s, log drain s       {_spread([r['refused'] for r in hop])} | "
-              f"{_spread([r['drain_s'] for r in hop])}")  # fmt: skip
-        if peer:
-            print(f"  rotel->blackhole records/s       {_spread([r['rate'] for r in peer])}")
-            print(f"  rotel server CPU us/record       {_spread([r['cpu_us'] for r in peer])}")
-        if ceiling:
-            ratios = [h["rate"] / c["rate"] for h, c in zip(hop, ceiling, strict=False)]
-            print(f"  raw insert ceiling rows/s        {_spread([c['rate'] for c in ceiling])}")
+        print(f"  hopscope durable records/s       {_spread([r['rate'] for r in hops])}")
+        print(f"  hopscope server CPU us/record    {_spread([r['cpu_us'] for r in hops])}")
+        print(f"    of which the collector's own   {_spread([r['own_cpu_us'] for r in hops])}")
+        print(f"    of which ClickHouse            {_spread([r['clickhouse_cpu_us'] for r in hops])}")
+        print(f"  hopscope ack p50 / p99 ms        {_spread([r['ack_p50_ms'] for r in hops])} | "
+              f"{_spread([r['ack_p99_ms'] for r in hops])}")  # fmt: skip
+        print(f"  hopscope peak RSS MiB (all)      {_spread([r['rss_mib'] for r in hops])}")
+        print(f"  hopscope 503s, log drain s       {_spread([r['refused'] for r in hops])} | "
+              f"{_spread([r['drain_s'] for r in hops])}")  # fmt: skip
+        if peers:
+            print(f"  rotel->blackhole records/s       {_spread([r['rate'] for r in peers])}")
+            print(f"  rotel server CPU us/record       {_spread([r['cpu_us'] for r in peers])}")
+        if ceilings:
+            ratios = [h["rate"] / c["rate"] for h, c in zip(hops, ceilings, strict=False)]
+            print(f"  raw insert ceiling rows/s        {_spread([c['rate'] for c in ceilings])}")
             print(f"  ratio hopscope / ceiling         {_spread(ratios)}")
-        if not all(r["stored_ok"] for r in hop):
+        if not all(r["stored_ok"] for r in hops):
             print("  WARNING: a run stored a different count than it acknowledged", file=sys.stderr)
 
 

@@ -83,6 +83,7 @@ def _store_options(settings: Settings) -> StoreOptions:
         wal_max_bytes=settings.wal_max_bytes,
         wal_min_free_bytes=settings.wal_min_free_bytes,
         cluster=settings.clickhouse_cluster,
+        clickhouse_converts=settings.clickhouse_converts,
     )
 
 

@@ -21,8 +21,10 @@ flags override the environment; the defaults below apply last.
   pass it gets 503 before its body is read (64 MiB).
 - retry_after_seconds: the Retry-After sent with 503 (2).
 - log_level: uvicorn and hopscope log level (info).
-- ingest_workers: processes that decode and convert OTLP requests (one per core); 0 converts
-  on the collector's own threads.
+- ingest_workers: processes that decode and check OTLP requests (one per core); 0 does it on the
+  collector's own threads.
+- clickhouse_converts: ClickHouse decodes OTLP protobuf into rows itself (true); false converts
+  every request in Python (the way before; for comparison).
 - alert_rules_file: a YAML file of alert rules, channels and silences, validated at start-up.
 - alerts, alert_interval_seconds: evaluate alert rules and deliver webhooks in this collector
   (true, every 30 s); with several collectors on one ClickHouse, the holder of a lease does.
@@ -79,6 +81,7 @@ class Settings(BaseSettings):
     rollups: bool = True
     rollup_interval_seconds: float = Field(30.0, gt=0)
     ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=64)
+    clickhouse_converts: bool = True
     ingest_tokens: SecretStr = SecretStr("")
     read_tokens: SecretStr = SecretStr("")
     admin_tokens: SecretStr = SecretStr("")

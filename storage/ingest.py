@@ -27,7 +27,8 @@ from storage.batch import Block, ColumnBatch
 from storage.errors import RejectedData
 from storage.model import logs_to_batch, metrics_to_batches, spans_to_batch
 from storage.model.attributes import Rejections, TimeWindow
-from storage.model.metrics import METRIC_COLUMNS
+from storage.model.logs import drop_invalid_records
+from storage.model.metrics import METRIC_COLUMNS, drop_invalid_points
 from storage.model.traces import drop_invalid_spans
 from storage.native import NativeEncoder, TableSchema, read_schema
 from storage.otlp_schema import LANDING_TABLES, REQUEST_CLASSES, delimited, undelimited
@@ -50,6 +51,8 @@ def _single(convert: Callable[[object, TimeWindow | None], tuple[ColumnBatch, Re
 # Signal -> the check that takes refused records out of a request (in place) and counts what is left.
 _CHECKS: dict[str, Callable[[object, TimeWindow | None], tuple[int, Rejections]]] = {
     "traces": drop_invalid_spans,
+    "logs": drop_invalid_records,
+    "metrics": drop_invalid_points,
 }
 CLICKHOUSE_CONVERTS = tuple(_CHECKS)
 

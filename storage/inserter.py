@@ -1,12 +1,13 @@
 """The inserter: moves the write-ahead log into ClickHouse, in large batches, exactly once.
 
 Every `interval` seconds (or when woken) a pass seals the active segment and inserts each sealed
-segment with one INSERT per table, all of the segment's rows of that table in it. A segment is
+segment with one INSERT per table, all of the segment's rows of that table in it (cut into runs of
+at most `max_insert_bytes`, which bounds ClickHouse's memory when a backlog is moved). A segment is
 removed only after every table of it is in the store.
 
 Exactly once: each INSERT carries a deduplication token made of this log's instance id, the
-segment and the table (`insert_deduplication_token`; the tables keep a deduplication window,
-migration 011). Inserting the same segment again — after a crash between the insert and the
+segment, the table and (for a run) its first and last record (`insert_deduplication_token`; the
+tables keep a deduplication window, migration 011). Inserting the same segment again — after a crash between the insert and the
 removal, or after a failure half-way — stores nothing twice.
 
 One client's bad data cannot hold up everyone else's: when a table's INSERT fails while ClickHouse
@@ -19,7 +20,8 @@ dropped, the segment stays and the pass is retried with backoff while the log ke
 to its budget.
 
 Request bodies for a landing table (ClickHouse converts them, migration 014) go in the same way,
-with one more way out: what the landing view refuses to convert (HOPSCOPE_PYTHON_PATH: a detail SQL
+except small batches (fewer records than `python_below`), which are converted in Python at once:
+below that the fixed cost of the landing view outweighs it. And with one more way out: what the landing view refuses to convert (HOPSCOPE_PYTHON_PATH: a detail SQL
 does not reproduce exactly) is halved until the requests that hold it are found, and those alone are
 converted in Python (`python_blocks`, storage.ingest) and inserted as Native blocks. A single body
 ClickHouse refuses for any other reason takes the Python conversion too before it is quarantined.
@@ -41,7 +43,7 @@ from clickhouse_connect.driver.client import Client
 
 from core.periodic import PeriodicThread
 from storage.batch import Block
-from storage.otlp_schema import insert_settings
+from storage.otlp_schema import PYTHON_BELOW_RECORDS, insert_settings
 from storage.wal import Segment, WriteAheadLog, read_records
 
 log = logging.getLogger("hopscope.inserter")
@@ -92,10 +94,15 @@ class Inserter:
         interval: float = 1.0,
         max_partitions: int = 100,
         python_blocks: PythonBlocks | None = None,
+        max_insert_bytes: int = 64 * 1024**2,
+        python_below: dict[str, int] | None = None,
     ) -> None:
         self._wal = wal
         self._client = client
         self._python_blocks = python_blocks
+        self._max_insert_bytes = max_insert_bytes  # bounds ClickHouse's memory for one INSERT
+        # Landing table -> below this many records, a batch is converted in Python instead.
+        self._python_below = PYTHON_BELOW_RECORDS if python_below is None else python_below
         self._max_partitions = max_partitions
         self._pass_lock = threading.Lock()
         self._failed_passes = 0
@@ -161,8 +168,19 @@ class Inserter:
         for (table, columns, fmt), members in groups.items():
             key = f"{table}:{','.join(columns)}"
             base = f"{self._wal.instance}-{segment.name}-{table}-{hash_columns(columns)}"
+            chunks = _chunks(members, self._max_insert_bytes)
             if key not in marker.split:
-                error = self._insert(table, columns, fmt, [b for _, b in members], base)
+                error = None
+                if fmt == "Protobuf" and sum(b.rows for _, b in members) < self._python_below.get(table, 0):
+                    error = self._insert_small_in_python(members, base)
+                    chunks_to_insert = []
+                else:
+                    chunks_to_insert = chunks
+                for chunk in chunks_to_insert:
+                    token = base if len(chunks) == 1 else f"{base}-r{chunk[0][0]}-{chunk[-1][0]}"
+                    error = self._insert(table, columns, fmt, [b for _, b in chunk], token)
+                    if error is not None:
+                        break
                 if error is None:
                     current.inserted_tables.add(table)
                     continue
@@ -172,7 +190,7 @@ class Inserter:
                 marker.split.add(key)
                 marker.save(segment)
             if fmt == "Protobuf":
-                failed |= self._insert_converted(segment, table, members, base, current)
+                failed |= self._insert_converted(segment, table, chunks, base, current)
                 continue
             for index, block in members:
                 error = self._insert(table, columns, fmt, [block], f"{base}-r{index}")
@@ -185,13 +203,13 @@ class Inserter:
             self._wal.remove(segment)
             _Marker.remove(segment)
 
-    def _insert_converted(self, segment: Segment, table: str, members: list[tuple[int, Block]], base: str,
+    def _insert_converted(self, segment: Segment, table: str, chunks: list[list[tuple[int, Block]]], base: str,
                           current: _Pass) -> bool:  # fmt: skip
-        """Request bodies whose insert failed: halve the batch while the view asks for the Python
+        """Request bodies whose insert failed: halve a batch while the view asks for the Python
         conversion, one by one for other errors; a single body that fails goes through Python.
         Every token depends only on the records in the insert: a pass after a crash repeats it."""
         failed = False
-        stack = [members]
+        stack = list(reversed(chunks))
         while stack:
             part = stack.pop()
             error = self._insert(table, (), "Protobuf", [b for _, b in part], f"{base}-r{part[0][0]}-{part[-1][0]}")
@@ -212,6 +230,26 @@ class Inserter:
                     reason = python_error if PYTHON_PATH in error else error
                     current.failures.append(_Failure(segment, table, index, block, reason))
         return failed
+
+    def _insert_small_in_python(self, members: list[tuple[int, Block]], base: str) -> str | None:
+        """A few request bodies: converted in Python and inserted as Native blocks, one INSERT per
+        table. Cheaper than the landing view below `python_below` records (its expression is analysed
+        at every insert: a fixed cost, docs/benchmarks.md). The error, or None."""
+        if self._python_blocks is None:
+            return "no Python conversion configured"
+        converted: dict[tuple[str, tuple[str, ...]], list[Block]] = defaultdict(list)
+        try:
+            for _, block in members:
+                for native in self._python_blocks(block):
+                    converted[(native.table, native.columns)].append(native)
+        except Exception as exc:  # noqa: BLE001 - the landing view's way sorts out which body it is
+            return f"{type(exc).__name__}: {exc}"[:500]
+        for (table, columns), blocks in converted.items():
+            error = self._insert(table, columns, "Native", blocks, f"{base}-py-{table}-{hash_columns(columns)}")
+            if error is not None:
+                return error
+        self.stats.python_converted += len(members)
+        return None
 
     def _insert_in_python(self, block: Block, token: str) -> str | None:
         """Convert one landing-table body in Python and insert its rows; the error, or None."""
@@ -296,6 +334,20 @@ class Inserter:
             failure.error,
             directory,
         )
+
+
+def _chunks(members: list[tuple[int, Block]], max_bytes: int) -> list[list[tuple[int, Block]]]:
+    """`members` in order, cut into runs of at most `max_bytes` of data (a larger record alone)."""
+    chunks: list[list[tuple[int, Block]]] = [[]]
+    size = 0
+    for member in members:
+        length = len(member[1].data)
+        if chunks[-1] and size + length > max_bytes:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(member)
+        size += length
+    return chunks
 
 
 def hash_columns(columns: tuple[str, ...]) -> str:

@@ -27,8 +27,8 @@ from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 # How deep SQL converts AnyValues: 1 = arrays and key-value lists of scalars inside an attribute.
-# Each level makes the landing view's expression (analysed at every insert) several times larger:
-# ~0.1 s per insert at 0, ~0.3 s at 1, ~0.5 s at 2, ~1.4 s at 3 (docs/benchmarks.md).
+# Each level makes the landing view's expression (analysed at every insert) larger: the traces
+# view cost ~0.1 s per insert at depth 0, ~0.3 s at 1, ~0.5 s at 2, ~1.4 s at 3 when measured.
 ANY_VALUE_DEPTH = 1
 
 REQUEST_CLASSES: dict[str, type[Message]] = {
@@ -39,7 +39,12 @@ REQUEST_CLASSES: dict[str, type[Message]] = {
 REQUESTS: dict[str, Descriptor] = {signal: cls.DESCRIPTOR for signal, cls in REQUEST_CLASSES.items()}
 
 # The Null tables ClickHouse decodes each signal's requests into (migration 014).
-LANDING_TABLES = {"traces": "otlp_traces_in"}
+LANDING_TABLES = {"traces": "otlp_traces_in", "logs": "otlp_logs_in", "metrics": "otlp_metrics_in"}
+
+# An insert into a landing table costs a fixed ~0.15 s (traces, logs) or ~0.9 s (metrics: five
+# views) of ClickHouse analysing the view, whatever it holds; Python converts ~30 µs a record.
+# Below these many records in one insert, the inserter converts in Python (docs/benchmarks.md).
+PYTHON_BELOW_RECORDS = {"otlp_traces_in": 5_000, "otlp_logs_in": 5_000, "otlp_metrics_in": 30_000}
 
 
 def delimited(body: bytes) -> bytes:
@@ -84,6 +89,16 @@ _SCALARS = {
 }
 
 _VALUE_FAMILY = {"AnyValue", "ArrayValue", "KeyValueList", "KeyValue"}
+# Attribute values appear in every landing table many times over, and ClickHouse spends the time
+# to analyse a landing view (at every insert) on its column types' names: the value messages'
+# fields take one-letter names in the schema and the columns (the wire knows only the numbers).
+SHORT_NAMES = {
+    "AnyValue": {"string_value": "s", "bool_value": "b", "int_value": "i", "double_value": "d", "array_value": "a",
+                 "kvlist_value": "l", "bytes_value": "y", "string_value_strindex": "x", "value": "k"},
+    "ArrayValue": {"values": "v"},
+    "KeyValueList": {"values": "v"},
+    "KeyValue": {"key": "k", "value": "v", "key_strindex": "ks"},
+}  # fmt: skip
 
 
 def message_name(signal: str) -> str:
@@ -127,14 +142,17 @@ def _emit(descriptor: Descriptor, depth: int, out: dict[str, str]) -> str:
         oneof = field.containing_oneof
         if oneof is not None and len(oneof.fields) == 1:  # proto3 `optional`: keeps its presence
             label = "optional "
-        line = f"{label}{type_name} {field.name} = {field.number};"
+        names = SHORT_NAMES.get(descriptor.name, {}) if descriptor.name in _VALUE_FAMILY else {}
+        line = f"{label}{type_name} {names.get(field.name, field.name)} = {field.number};"
         if oneof is not None and len(oneof.fields) > 1:
             oneofs.setdefault(oneof.name, []).append(line)
         else:
             lines.append(line)
     for oneof_name, members in oneofs.items():
-        # Renamed `<name>_kind`: AnyValue's oneof `value` would clash with KeyValue's field `value`.
-        lines.append(f"oneof {oneof_name}_kind {{ " + " ".join(members) + " }")
+        # A oneof's column says which member came (input_format_protobuf_oneof_presence): named
+        # `<name>_kind` (AnyValue's: `k`), apart from the fields.
+        label = "k" if descriptor.name == "AnyValue" else f"{oneof_name}_kind"
+        lines.append(f"oneof {label} {{ " + " ".join(members) + " }")
     out[name] = f"message {name} {{\n" + "\n".join("  " + line for line in lines) + "\n}\n"
     return name
 
@@ -143,30 +161,22 @@ def _emit(descriptor: Descriptor, depth: int, out: dict[str, str]) -> str:
 
 
 def _any_value_type(depth: int) -> str:
-    kinds = ", ".join(
-        f"'{name}' = {number}"
-        for name, number in (("none", 0), ("string_value", 1), ("bool_value", 2), ("int_value", 3),
-                             ("double_value", 4), ("array_value", 5), ("kvlist_value", 6), ("bytes_value", 7),
-                             ("string_value_strindex", 8))
-    )  # fmt: skip
-    scalars = (
-        f"value_kind Enum8({kinds}), string_value String, bool_value Bool, int_value Int64, "
-        "double_value Float64, bytes_value String, string_value_strindex Int32"
-    )
+    """One AnyValue `depth` levels inside an attribute, with SHORT_NAMES: k (which kind), s, b, i, d,
+    y (bytes), x (string index), a (array: v = values), l (key-value list: v = KeyValues k, v)."""
+    kinds = "Enum8('n' = 0, 's' = 1, 'b' = 2, 'i' = 3, 'd' = 4, 'a' = 5, 'l' = 6, 'y' = 7, 'x' = 8)"
+    scalars = f"k {kinds}, s String, b Bool, i Int64, d Float64, y String, x Int32"
     if depth >= ANY_VALUE_DEPTH:
-        return f"Tuple({scalars}, array_value String, kvlist_value String)"
+        return f"Tuple({scalars}, a String, l String)"
     inner = _any_value_type(depth + 1)
-    return (
-        f"Tuple({scalars}, array_value Tuple(values Array({inner})), "
-        f"kvlist_value Tuple(values Array(Tuple(key String, value {inner}))))"
-    )
+    return f"Tuple({scalars}, a Tuple(v Array({inner})), l Tuple(v Array(Tuple(k String, v {inner}))))"
 
 
 def attributes_type() -> str:
     """A repeated KeyValue, as ClickHouse reads it with the schema above."""
-    return f"Array(Tuple(key String, value {_any_value_type(0)}))"
+    return f"Array(Tuple(k String, v {_any_value_type(0)}))"
 
 
 def landing_types() -> dict[str, str]:
-    """The placeholders of migration 014: `{attributes}` (a repeated KeyValue)."""
-    return {"attributes": attributes_type()}
+    """The placeholders of the landing tables' migrations: `{attributes}` (a repeated KeyValue) and
+    `{any_value}` (one AnyValue)."""
+    return {"attributes": attributes_type(), "any_value": _any_value_type(0)}

@@ -87,6 +87,10 @@ def _exemplars(point) -> tuple[list, list, list, list, list] | str:
     return attrs, times, values, span_ids, trace_ids
 
 
+def _point_error(point, window: TimeWindow | None) -> str | None:
+    return time_error(point.start_time_unix_nano, point.time_unix_nano) or window_error(window, point.time_unix_nano)
+
+
 def _specific(kind: str, data, point) -> tuple:
     """The type-specific columns of one point, in METRIC_COLUMNS order (exemplars excluded)."""
     if kind in ("gauge", "sum"):
@@ -151,9 +155,7 @@ def metrics_to_batches(request, window: TimeWindow | None = None) -> tuple[list[
                 table_rows = rows.setdefault(_TABLE_OF[kind], [])
                 head = scope_head + (metric.name, metric.description, metric.unit)
                 for point in data.data_points:
-                    error = time_error(point.start_time_unix_nano, point.time_unix_nano) or window_error(
-                        window, point.time_unix_nano
-                    )
+                    error = _point_error(point, window)
                     exemplars = error or (() if kind == "summary" else _exemplars(point))
                     if isinstance(exemplars, str):
                         rejected.add(exemplars)
@@ -175,3 +177,30 @@ def metrics_to_batches(request, window: TimeWindow | None = None) -> tuple[list[
                 )
             )
     return batches, rejected
+
+
+def drop_invalid_points(request, window: TimeWindow | None = None) -> tuple[int, Rejections]:
+    """Remove from `request` (in place) the points metrics_to_batches would refuse; returns how many
+    points are left (of metrics with data) and the refusals (for what ClickHouse converts itself,
+    migration 016)."""
+    kept, rejected = 0, Rejections()
+    for resource_metrics in request.resource_metrics:
+        for scope_metrics in resource_metrics.scope_metrics:
+            for metric in scope_metrics.metrics:
+                kind = metric.WhichOneof("data")
+                if kind is None:
+                    continue
+                points = getattr(metric, kind).data_points
+                bad = []
+                for i, point in enumerate(points):
+                    error = _point_error(point, window)
+                    if error is None and kind != "summary":
+                        exemplars = _exemplars(point)
+                        error = exemplars if isinstance(exemplars, str) else None
+                    if error:
+                        rejected.add(error)
+                        bad.append(i)
+                for i in reversed(bad):
+                    del points[i]
+                kept += len(points)
+    return kept, rejected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from storage.batch import ColumnBatch
 from storage.model.attributes import (
+    MAX_NANOS,
     Rejections,
     TimeWindow,
     attributes_to_map,
@@ -12,6 +13,8 @@ from storage.model.attributes import (
     trace_id_error,
     window_error,
 )
+
+_ZERO_TRACE, _ZERO_SPAN = bytes(16), bytes(8)
 
 SPAN_KINDS = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 STATUS_CODES = ("Unset", "Ok", "Error")
@@ -142,20 +145,31 @@ def spans_to_batch(request, window: TimeWindow | None = None) -> tuple[ColumnBat
 
 def drop_invalid_spans(request, window: TimeWindow | None = None) -> tuple[int, Rejections]:
     """Remove from `request` (in place) the spans spans_to_batch would refuse; returns how many spans
-    are left and the refusals. What ClickHouse converts itself (migration 014) is checked here first."""
+    are left and the refusals. What ClickHouse converts itself (migration 014) is checked here first.
+
+    This runs for every span the collector takes, so the common case is one tight test (well-formed
+    ids, start time in the window, no events or links); only a span that fails it goes through the
+    full rule (`_span_error`), which decides."""
+    earliest, latest = (window.earliest_ns, window.latest_ns) if window is not None else (0, MAX_NANOS)
     kept, rejected = 0, Rejections()
     for resource_spans in request.resource_spans:
         for scope_spans in resource_spans.scope_spans:
             spans = scope_spans.spans
-            bad = [i for i, span in enumerate(spans) if _refused(span, window, rejected)]
+            bad = []
+            for i, span in enumerate(spans):
+                trace_id, span_id, parent = span.trace_id, span.span_id, span.parent_span_id
+                if (
+                    len(trace_id) == 16 and trace_id != _ZERO_TRACE and len(span_id) == 8 and span_id != _ZERO_SPAN
+                    and (not parent or (len(parent) == 8 and parent != _ZERO_SPAN))
+                    and earliest <= span.start_time_unix_nano <= latest and span.end_time_unix_nano <= MAX_NANOS
+                    and not span.events and not span.links
+                ):  # fmt: skip
+                    continue
+                error = _span_error(span, window)
+                if error:
+                    rejected.add(error)
+                    bad.append(i)
             for i in reversed(bad):
                 del spans[i]
             kept += len(spans)
     return kept, rejected
-
-
-def _refused(span, window: TimeWindow | None, rejected: Rejections) -> bool:
-    error = _span_error(span, window)
-    if error:
-        rejected.add(error)
-    return error is not None

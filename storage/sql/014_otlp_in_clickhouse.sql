@@ -29,30 +29,30 @@ CREATE FUNCTION IF NOT EXISTS hopscope_json_string AS (s) ->
 
 -- A scalar AnyValue as json.dumps writes it (unset: null).
 CREATE FUNCTION IF NOT EXISTS hopscope_scalar_json AS (v) ->
-    multiIf(tupleElement(v, 'value_kind') = 'string_value', hopscope_json_string(tupleElement(v, 'string_value')),
-            tupleElement(v, 'value_kind') = 'int_value', toString(tupleElement(v, 'int_value')),
-            tupleElement(v, 'value_kind') = 'bool_value', if(tupleElement(v, 'bool_value'), 'true', 'false'),
-            tupleElement(v, 'value_kind') = 'double_value', hopscope_double_json(tupleElement(v, 'double_value')),
-            tupleElement(v, 'value_kind') = 'bytes_value', '"' || base64Encode(tupleElement(v, 'bytes_value')) || '"',
-            tupleElement(v, 'value_kind') = 'string_value_strindex', toString(tupleElement(v, 'string_value_strindex')),
+    multiIf(tupleElement(v, 'k') = 's', hopscope_json_string(tupleElement(v, 's')),
+            tupleElement(v, 'k') = 'i', toString(tupleElement(v, 'i')),
+            tupleElement(v, 'k') = 'b', if(tupleElement(v, 'b'), 'true', 'false'),
+            tupleElement(v, 'k') = 'd', hopscope_double_json(tupleElement(v, 'd')),
+            tupleElement(v, 'k') = 'y', '"' || base64Encode(tupleElement(v, 'y')) || '"',
+            tupleElement(v, 'k') = 'x', toString(tupleElement(v, 'x')),
             'null');
 
 -- An array or key-value list as JSON from its elements already formatted (`parts`, each element's
 -- JSON once: the expression stays linear in the depth), a scalar as hopscope_scalar_json.
 CREATE FUNCTION IF NOT EXISTS hopscope_compose_json AS (v, parts, keys) ->
-    if(tupleElement(v, 'value_kind') IN ('array_value', 'kvlist_value'),
+    if(tupleElement(v, 'k') IN ('a', 'l'),
        if(throwIf(arrayUniq(keys) != length(keys), 'HOPSCOPE_PYTHON_PATH: repeated key in a key-value list') = 0,
-          if(tupleElement(v, 'value_kind') = 'array_value', '[', '{')
-              || arrayStringConcat(arrayMap((key, part) -> if(tupleElement(v, 'value_kind') = 'kvlist_value',
+          if(tupleElement(v, 'k') = 'a', '[', '{')
+              || arrayStringConcat(arrayMap((key, part) -> if(tupleElement(v, 'k') = 'l',
                                                             hopscope_json_string(key) || ':', '') || part,
                                             arrayResize(keys, length(parts)), parts), ',')
-              || if(tupleElement(v, 'value_kind') = 'array_value', ']', '}'),
+              || if(tupleElement(v, 'k') = 'a', ']', '}'),
           ''),
        hopscope_scalar_json(v));
 
 -- An AnyValue nested 1 levels deep inside an attribute, as JSON. Deeper values take the Python conversion.
 CREATE FUNCTION IF NOT EXISTS hopscope_any_json_1 AS (v) ->
-    if(throwIf(tupleElement(v, 'value_kind') IN ('array_value', 'kvlist_value'),
+    if(throwIf(tupleElement(v, 'k') IN ('a', 'l'),
                'HOPSCOPE_PYTHON_PATH: value nested deeper than 1 levels') = 0,
        hopscope_scalar_json(v), '');
 
@@ -60,26 +60,26 @@ CREATE FUNCTION IF NOT EXISTS hopscope_any_json_1 AS (v) ->
 -- their elements with one call to the next level (an array's values, else the list's values).
 CREATE FUNCTION IF NOT EXISTS hopscope_any_json_0 AS (v) ->
     hopscope_compose_json(v, arrayMap(x -> hopscope_any_json_1(x),
-        if(tupleElement(v, 'value_kind') = 'array_value', tupleElement(tupleElement(v, 'array_value'), 'values'),
-           arrayMap(kv -> tupleElement(kv, 'value'), tupleElement(tupleElement(v, 'kvlist_value'), 'values')))),
-        arrayMap(kv -> tupleElement(kv, 'key'), tupleElement(tupleElement(v, 'kvlist_value'), 'values')));
+        if(tupleElement(v, 'k') = 'a', tupleElement(tupleElement(v, 'a'), 'v'),
+           arrayMap(kv -> tupleElement(kv, 'v'), tupleElement(tupleElement(v, 'l'), 'v')))),
+        arrayMap(kv -> tupleElement(kv, 'k'), tupleElement(tupleElement(v, 'l'), 'v')));
 
 -- An attribute value as text (storage.model.attributes.any_value_to_str).
 CREATE FUNCTION IF NOT EXISTS hopscope_any_text AS (v) ->
-    multiIf(tupleElement(v, 'value_kind') = 'string_value', tupleElement(v, 'string_value'),
-            tupleElement(v, 'value_kind') = 'int_value', toString(tupleElement(v, 'int_value')),
-            tupleElement(v, 'value_kind') = 'bool_value', if(tupleElement(v, 'bool_value'), 'true', 'false'),
-            tupleElement(v, 'value_kind') = 'double_value', hopscope_double_text(tupleElement(v, 'double_value')),
-            tupleElement(v, 'value_kind') = 'bytes_value', base64Encode(tupleElement(v, 'bytes_value')),
-            tupleElement(v, 'value_kind') IN ('array_value', 'kvlist_value'), hopscope_any_json_0(v),
-            tupleElement(v, 'value_kind') = 'string_value_strindex', toString(tupleElement(v, 'string_value_strindex')),
+    multiIf(tupleElement(v, 'k') = 's', tupleElement(v, 's'),
+            tupleElement(v, 'k') = 'i', toString(tupleElement(v, 'i')),
+            tupleElement(v, 'k') = 'b', if(tupleElement(v, 'b'), 'true', 'false'),
+            tupleElement(v, 'k') = 'd', hopscope_double_text(tupleElement(v, 'd')),
+            tupleElement(v, 'k') = 'y', base64Encode(tupleElement(v, 'y')),
+            tupleElement(v, 'k') IN ('a', 'l'), hopscope_any_json_0(v),
+            tupleElement(v, 'k') = 'x', toString(tupleElement(v, 'x')),
             '');
 
 -- A repeated KeyValue as a map (storage.model.attributes.attributes_to_map).
 CREATE FUNCTION IF NOT EXISTS hopscope_attributes AS (attrs) ->
-    if(throwIf(arrayUniq(arrayMap(a -> tupleElement(a, 'key'), attrs)) != length(attrs),
+    if(throwIf(arrayUniq(arrayMap(a -> tupleElement(a, 'k'), attrs)) != length(attrs),
                'HOPSCOPE_PYTHON_PATH: repeated attribute key') = 0,
-       mapFromArrays(arrayMap(a -> tupleElement(a, 'key'), attrs), arrayMap(a -> hopscope_any_text(tupleElement(a, 'value')), attrs)),
+       mapFromArrays(arrayMap(a -> tupleElement(a, 'k'), attrs), arrayMap(a -> hopscope_any_text(tupleElement(a, 'v')), attrs)),
        map());
 
 -- An id as lowercase hex (bytes.hex()).
@@ -100,6 +100,12 @@ CREATE TABLE IF NOT EXISTS otlp_traces_in (
 
 -- storage.model.traces.spans_to_batch, in SQL.
 CREATE MATERIALIZED VIEW IF NOT EXISTS otlp_traces_in_mv TO otel_traces AS
+WITH
+    -- A span's attribute lists (its own, its events', its links') converted by one call: the view
+    -- is analysed at every insert, and each expansion of hopscope_attributes costs ~25 ms of it.
+    arrayMap(list -> hopscope_attributes(list),
+             arrayConcat([span.attributes], arrayMap(e -> e.attributes, span.events),
+                         arrayMap(l -> l.attributes, span.links))) AS attribute_maps
 SELECT
     fromUnixTimestamp64Nano(toInt64(span.start_time_unix_nano)) AS Timestamp,
     hopscope_hex(span.trace_id) AS TraceId,
@@ -113,18 +119,18 @@ SELECT
     resource AS ResourceAttributes,
     ss.scope.name AS ScopeName,
     ss.scope.version AS ScopeVersion,
-    hopscope_attributes(span.attributes) AS SpanAttributes,
+    attribute_maps[1] AS SpanAttributes,
     if(span.end_time_unix_nano > span.start_time_unix_nano, span.end_time_unix_nano - span.start_time_unix_nano, 0)
         AS Duration,
     ['Unset', 'Ok', 'Error'][if(span.status.code BETWEEN 0 AND 2, span.status.code + 1, 1)] AS StatusCode,
     span.status.message AS StatusMessage,
     arrayMap(e -> fromUnixTimestamp64Nano(toInt64(e.time_unix_nano)), span.events) AS `Events.Timestamp`,
     arrayMap(e -> e.name, span.events) AS `Events.Name`,
-    arrayMap(e -> hopscope_attributes(e.attributes), span.events) AS `Events.Attributes`,
+    arraySlice(attribute_maps, 2, length(span.events)) AS `Events.Attributes`,
     arrayMap(l -> hopscope_hex(l.trace_id), span.links) AS `Links.TraceId`,
     arrayMap(l -> hopscope_hex(l.span_id), span.links) AS `Links.SpanId`,
     arrayMap(l -> l.trace_state, span.links) AS `Links.TraceState`,
-    arrayMap(l -> hopscope_attributes(l.attributes), span.links) AS `Links.Attributes`
+    arraySlice(attribute_maps, 2 + length(span.events), length(span.links)) AS `Links.Attributes`
 FROM (
     SELECT hopscope_attributes(rs.resource.attributes) AS resource, rs.scope_spans AS scope_spans
     FROM otlp_traces_in ARRAY JOIN resource_spans AS rs

@@ -2,7 +2,7 @@
 the Python one (storage.model): the scenario library, the benchmark's traffic, spans from the real
 OpenTelemetry SDK, and generated requests covering every AnyValue kind and the awkward corners.
 
-Each corpus entry is (name, request, python_path): `python_path` says the request holds something
+Each corpus entry is (signal, name, request, python_path): `python_path` says the request holds something
 SQL does not convert (a value nested deeper than storage.otlp_schema.ANY_VALUE_DEPTH, a repeated
 key, a control character inside a nested string, a double outside SQL's exact range): the landing
 view must refuse it with HOPSCOPE_PYTHON_PATH, never store it differently.
@@ -16,10 +16,12 @@ import random
 import struct
 import time
 
+from google.protobuf.message import Message
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from bench.otlp_load import make_request
+from bench.otlp_load import make_logs_request, make_metrics_request, make_request
 from tests.analysis.scenarios import SCENARIOS, to_request
 
 NOW = time.time_ns()
@@ -77,12 +79,15 @@ def _request(attrs: list[tuple[str, AnyValue]], rnd: random.Random, **span_field
     return request
 
 
-def generated(seed: int = 7) -> list[tuple[str, ExportTraceServiceRequest, bool]]:
+Entry = tuple[str, str, Message, bool]
+
+
+def generated(seed: int = 7) -> list[Entry]:
     rnd = random.Random(seed)
-    out: list[tuple[str, ExportTraceServiceRequest, bool]] = []
+    out: list[Entry] = []
 
     def add(label: str, attrs: list[tuple[str, AnyValue]], python_path: bool = False, **span_fields) -> None:
-        out.append((label, _request(attrs, rnd, **span_fields), python_path))
+        out.append(("traces", label, _request(attrs, rnd, **span_fields), python_path))
 
     scalars = [
         ("s", _value("string_value", "plain")),
@@ -145,16 +150,23 @@ def generated(seed: int = 7) -> list[tuple[str, ExportTraceServiceRequest, bool]
     return out
 
 
-def scenario_requests() -> list[tuple[str, ExportTraceServiceRequest, bool]]:
-    return [(s.name, to_request(s.spans, os.urandom(16).hex(), NOW - 60 * 10**9), False) for s in SCENARIOS]
+def scenario_requests() -> list[Entry]:
+    return [("traces", s.name, to_request(s.spans, os.urandom(16).hex(), NOW - 60 * 10**9), False) for s in SCENARIOS]
 
 
-def benchmark_requests() -> list[tuple[str, ExportTraceServiceRequest, bool]]:
-    return [(f"bench {seed}", ExportTraceServiceRequest.FromString(make_request(500, seed)), False)
+def benchmark_requests() -> list[Entry]:
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+    return [("traces", f"bench {seed}", ExportTraceServiceRequest.FromString(make_request(500, seed)), False)
+            for seed in range(3)] + [
+            ("logs", f"bench logs {seed}", ExportLogsServiceRequest.FromString(make_logs_request(500, seed)), False)
+            for seed in range(3)] + [
+            ("metrics", f"bench metrics {seed}",
+             ExportMetricsServiceRequest.FromString(make_metrics_request(500, seed)), False)
             for seed in range(3)]  # fmt: skip
 
 
-def sdk_requests() -> list[tuple[str, ExportTraceServiceRequest, bool]]:
+def sdk_requests() -> list[Entry]:
     """Spans made by the real OpenTelemetry SDK, encoded by its OTLP exporter's encoder."""
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
     from opentelemetry.sdk.resources import Resource
@@ -180,8 +192,155 @@ def sdk_requests() -> list[tuple[str, ExportTraceServiceRequest, bool]]:
                 child.set_status(Status(StatusCode.ERROR, "timeout"))
         root.add_event("retrying", {"attempt": 2})
     provider.shutdown()
-    return [("opentelemetry-sdk spans", encode_spans(exporter.get_finished_spans()), False)]
+    return [("traces", "opentelemetry-sdk spans", encode_spans(exporter.get_finished_spans()), False),
+            ("logs", "opentelemetry-sdk logs", _sdk_logs(), False),
+            ("metrics", "opentelemetry-sdk metrics", _sdk_metrics(), False)]  # fmt: skip
 
 
-def corpus() -> list[tuple[str, ExportTraceServiceRequest, bool]]:
-    return scenario_requests() + benchmark_requests() + sdk_requests() + generated()
+def _sdk_logs() -> Message:
+    """Log records emitted through the real OpenTelemetry SDK, encoded by its exporter's encoder."""
+    from opentelemetry._logs import LogRecord, SeverityNumber
+    from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+    from opentelemetry.sdk.resources import Resource
+
+    exporter = InMemoryLogRecordExporter()
+    provider = LoggerProvider(resource=Resource.create({"service.name": "sdk-corpus"}))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    logger = provider.get_logger("corpus.sdk", "1.0")
+    logger.emit(
+        LogRecord(
+            timestamp=NOW - 5,
+            body="cart 42 is large",
+            severity_number=SeverityNumber.WARN,
+            severity_text="WARN",
+            attributes={"cart.items": 42, "ratio": 0.5, "tags": ["a", "b"]},
+        )
+    )
+    logger.emit(LogRecord(timestamp=NOW - 4, body={"event": "booking failed", "order": 7},
+                          severity_number=SeverityNumber.ERROR, severity_text="ERROR",
+                          attributes={"exception.type": "KeyError", "exception.message": "'ledger'"}))  # fmt: skip
+    provider.shutdown()
+    return encode_logs(exporter.get_finished_logs())
+
+
+def generated_logs(seed: int = 11) -> list[Entry]:
+    """Log records with every body kind and the fields' corners."""
+    rnd = random.Random(seed)
+    out: list[Entry] = []
+
+    def add(label: str, body: AnyValue | None, python_path: bool = False, **fields) -> None:
+        request = ExportLogsServiceRequest()
+        rl = request.resource_logs.add(schema_url="https://opentelemetry.io/schemas/1.26.0")
+        rl.resource.attributes.add(key="service.name", value=AnyValue(string_value="corpus-logs"))
+        sl = rl.scope_logs.add(schema_url="scope-schema")
+        sl.scope.name, sl.scope.version = "corpus", "1.0"
+        sl.scope.attributes.add(key="scope.attr", value=AnyValue(int_value=3))
+        trace_id, span_id = _ids(rnd)
+        record = sl.log_records.add(**({"time_unix_nano": NOW - 10**9, "observed_time_unix_nano": NOW,
+                                        "trace_id": trace_id, "span_id": span_id, "severity_number": 9,
+                                        "severity_text": "INFO"} | fields))  # fmt: skip
+        if body is not None:
+            record.body.CopyFrom(body)
+        record.attributes.add(key="exception.message", value=AnyValue(string_value="database is locked"))
+        out.append(("logs", label, request, python_path))
+
+    add("string body", _value("string_value", "order placed ✓"))
+    add("no body", None)
+    add("int body", _value("int_value", -7))
+    add("double body", _value("double_value", 0.125))
+    add("bool body", _value("bool_value", False))
+    add("bytes body", _value("bytes_value", b"\x00\x01"))
+    add("array body", _value("array", [_value("string_value", "a"), _value("int_value", 1)]))
+    add(
+        "kvlist body",
+        _value("kvlist", [("event", _value("string_value", "login")), ("ok", _value("bool_value", True))]),
+    )
+    add("nested body", _nested(3, _value("string_value", "x")), python_path=True)
+    add("no time: the observed time", _value("string_value", "late"), time_unix_nano=0)
+    add("no trace context", _value("string_value", "boot"), trace_id=b"", span_id=b"")
+    add("severity out of range", _value("string_value", "odd"), severity_number=300, severity_text="")
+    add("flags above a byte", _value("string_value", "flags"), flags=0x1FF)
+    return out
+
+
+def _sdk_metrics() -> Message:
+    """Points recorded through the real OpenTelemetry SDK (every instrument kind), encoded by its
+    exporter's encoder."""
+    from opentelemetry.exporter.otlp.proto.common._internal.metrics_encoder import encode_metrics
+    from opentelemetry.metrics import Observation
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation, View
+    from opentelemetry.sdk.resources import Resource
+
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(resource=Resource.create({"service.name": "sdk-corpus"}), metric_readers=[reader],
+                             views=[View(instrument_name="latency.exp", aggregation=ExponentialBucketHistogramAggregation())])  # fmt: skip
+    meter = provider.get_meter("corpus.meter", "1.0")
+    meter.create_counter("orders", unit="1").add(3, {"route": "/checkout"})
+    meter.create_up_down_counter("queue.depth").add(-2)
+    meter.create_histogram("latency", unit="ms").record(12.5, {"route": "/pay"})
+    meter.create_histogram("latency.exp", unit="ms").record(3.25)
+    meter.create_gauge("temperature").set(21.5, {"room": "a"})
+    meter.create_observable_gauge("cpu", callbacks=[lambda _options: [Observation(0.75)]])
+    data = reader.get_metrics_data()
+    provider.shutdown()
+    return encode_metrics(data)
+
+
+def generated_metrics(seed: int = 13) -> list[Entry]:
+    """Every point type with the fields' corners."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+    rnd = random.Random(seed)
+    out: list[Entry] = []
+    request = ExportMetricsServiceRequest()
+    rm = request.resource_metrics.add(schema_url="res-schema")
+    rm.resource.attributes.add(key="service.name", value=AnyValue(string_value="corpus-metrics"))
+    sm = rm.scope_metrics.add(schema_url="scope-schema")
+    sm.scope.name, sm.scope.version, sm.scope.dropped_attributes_count = "corpus", "1.0", 2
+    sm.scope.attributes.add(key="scope.attr", value=AnyValue(bool_value=True))
+    start, now = NOW - 60 * 10**9, NOW - 10**9
+    gauge = sm.metrics.add(name="g", description="a gauge", unit="1")
+    gauge.gauge.data_points.add(as_double=1.5, start_time_unix_nano=start, time_unix_nano=now, flags=1)
+    gauge.gauge.data_points.add(as_int=-42, time_unix_nano=now)
+    gauge.gauge.data_points.add(time_unix_nano=now)  # no value at all
+    point = gauge.gauge.data_points.add(as_double=2.0, time_unix_nano=now)
+    trace_id, span_id = _ids(rnd)
+    point.exemplars.add(as_int=7, time_unix_nano=now - 5, trace_id=trace_id, span_id=span_id)
+    point.exemplars.add(as_double=0.5, time_unix_nano=now - 6).filtered_attributes.add(
+        key="user", value=AnyValue(string_value="u1"))  # fmt: skip
+    point.attributes.add(key="tags", value=_value("array", [_value("string_value", "a"), _value("int_value", 2)]))
+    total = sm.metrics.add(name="s", unit="By")
+    total.sum.is_monotonic, total.sum.aggregation_temporality = True, 1
+    total.sum.data_points.add(as_int=10**12, start_time_unix_nano=start, time_unix_nano=now)
+    histogram = sm.metrics.add(name="h")
+    histogram.histogram.aggregation_temporality = 2
+    histogram.histogram.data_points.add(count=6, sum=21.0, bucket_counts=[1, 2, 3], explicit_bounds=[1.0, 10.0],
+                                        min=0.5, max=9.0, time_unix_nano=now, flags=1)  # fmt: skip
+    histogram.histogram.data_points.add(count=0, time_unix_nano=now)  # no sum, min or max
+    exp = sm.metrics.add(name="e")
+    point = exp.exponential_histogram.data_points.add(count=5, sum=-3.5, scale=-3, zero_count=1, time_unix_nano=now,
+                                                      min=-2.0, max=1.0)  # fmt: skip
+    point.positive.offset, point.positive.bucket_counts[:] = -2, [1, 1]
+    point.negative.offset, point.negative.bucket_counts[:] = 5, [2]
+    summary = sm.metrics.add(name="q")
+    point = summary.summary.data_points.add(count=4, sum=10.0, time_unix_nano=now)
+    point.quantile_values.add(quantile=0.5, value=2.0)
+    point.quantile_values.add(quantile=1.0, value=4.0)
+    sm.metrics.add(name="no data")  # skipped, as in Python
+    out.append(("metrics", "every point type", request, False))
+
+    deep = ExportMetricsServiceRequest()
+    deep.CopyFrom(request)
+    attrs = deep.resource_metrics[0].scope_metrics[0].metrics[0].gauge.data_points[0].attributes
+    attrs.add(key="deep", value=_nested(2, _value("int_value", 1)))
+    out.append(("metrics", "nested attribute", deep, True))
+    return out
+
+
+def corpus() -> list[Entry]:
+    return (scenario_requests() + benchmark_requests() + sdk_requests() + generated() + generated_logs()
+            + generated_metrics())  # fmt: skip

@@ -1,27 +1,86 @@
-"""ClickHouse converts OTLP itself (migration 014): it must write exactly the rows the Python
+"""ClickHouse converts OTLP itself (migrations 014–016): it must write exactly the rows the Python
 conversion (storage.model) writes, column by column, for every request of the corpus, and refuse
-with HOPSCOPE_PYTHON_PATH what it does not reproduce (those requests take the Python conversion)."""
+with HOPSCOPE_PYTHON_PATH what it does not reproduce (those requests take the Python conversion).
+
+Runs in a database of its own, emptied before each request, so every row read back is the request's."""
 
 from __future__ import annotations
 
 import uuid
 
+import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
 
 from storage.inserter import PYTHON_PATH
-from storage.model import spans_to_batch
+from storage.migrations import migrate
+from storage.model import logs_to_batch, metrics_to_batches, spans_to_batch
+from storage.model.logs import LOG_COLUMNS
+from storage.model.metrics import METRIC_COLUMNS
 from storage.model.traces import TRACE_COLUMNS
 from storage.otlp_schema import LANDING_TABLES, delimited, insert_settings
 from tests.storage.corpus import corpus
 
-_STORED = """
-SELECT toUnixTimestamp64Nano(Timestamp), TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName,
-       ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode, StatusMessage,
-       arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp), Events.Name, Events.Attributes,
-       Links.TraceId, Links.SpanId, Links.TraceState, Links.Attributes
-FROM otel_traces WHERE TraceId IN {ids:Array(String)}
-"""
+# Timestamps as integer nanoseconds (result_rows would cut them to microseconds).
+_STORED = {
+    "otel_traces": """
+        SELECT toUnixTimestamp64Nano(Timestamp), TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind,
+               ServiceName, ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode,
+               StatusMessage, arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp), Events.Name,
+               Events.Attributes, Links.TraceId, Links.SpanId, Links.TraceState, Links.Attributes
+        FROM otel_traces""",
+    "otel_logs": """
+        SELECT toUnixTimestamp64Nano(Timestamp), TraceId, SpanId, TraceFlags, SeverityText, SeverityNumber,
+               ServiceName, Body, ResourceSchemaUrl, ResourceAttributes, ScopeSchemaUrl, ScopeName, ScopeVersion,
+               ScopeAttributes, LogAttributes
+        FROM otel_logs""",
+}
+_TABLES = {"traces": {"otel_traces": TRACE_COLUMNS}, "logs": {"otel_logs": LOG_COLUMNS}, "metrics": METRIC_COLUMNS}
+_EMPTIED = {
+    "traces": ["otel_traces", "otel_traces_trace_id_ts"],
+    "logs": ["otel_logs"],
+    "metrics": list(METRIC_COLUMNS),
+}
+
+
+def _select(table: str, columns: tuple[str, ...]) -> str:
+    """Every column the Python conversion fills, timestamps as integer nanoseconds."""
+    if table in _STORED:
+        return _STORED[table]
+    out = []
+    for name in columns:
+        quoted = f"`{name}`"
+        if name == "Exemplars.TimeUnix":
+            out.append(f"arrayMap(t -> toUnixTimestamp64Nano(t), {quoted})")
+        elif name.endswith("TimeUnix"):
+            out.append(f"toUnixTimestamp64Nano({quoted})")
+        else:
+            out.append(quoted)
+    return f"SELECT {', '.join(out)} FROM {table}"
+
+
+def _python_batches(signal: str, request) -> dict[str, list[list]]:
+    if signal == "metrics":
+        batches, rejected = metrics_to_batches(request)
+    else:
+        batch, rejected = (spans_to_batch if signal == "traces" else logs_to_batch)(request)
+        batches = [batch]
+    assert rejected.count == 0, "the corpus request holds records the converters refuse"
+    out = {}
+    for batch in batches:
+        names = _TABLES[signal][batch.table]
+        rows = [list(row) for row in zip(*(batch.columns[n] for n in names), strict=True)]
+        out[batch.table] = sorted(_comparable(rows), key=repr)
+    return out
+
+
+@pytest.fixture(scope="module")
+def fresh(storage_url, ch):
+    database = "conversion_" + uuid.uuid4().hex[:8]
+    ch.command(f"CREATE DATABASE {database}")
+    client = clickhouse_connect.get_client(dsn=storage_url, database=database)
+    migrate(client, 7)
+    return client
 
 
 def _comparable(value):
@@ -33,31 +92,25 @@ def _comparable(value):
     return value
 
 
-def _rows(columns: dict[str, list]) -> list[list]:
-    return [list(row) for row in zip(*(columns[name] for name in TRACE_COLUMNS), strict=True)]
-
-
-def _insert_for_clickhouse(ch, body: bytes) -> None:
-    table = LANDING_TABLES["traces"]
-    settings = insert_settings(table) | {"insert_deduplication_token": uuid.uuid4().hex}
-    ch.raw_insert(table, None, insert_block=delimited(body), fmt="Protobuf", settings=settings)
-
-
-@pytest.mark.parametrize("entry", corpus(), ids=lambda entry: entry[0])
-def test_clickhouse_writes_exactly_the_rows_python_writes(ch, entry):
-    name, request, python_path = entry
-    batch, rejected = spans_to_batch(request)
-    assert rejected.count == 0, f"the corpus request {name!r} holds spans the converters refuse"
-    expected = sorted(_comparable(_rows(batch.columns)), key=lambda row: (row[1], row[2]))
+@pytest.mark.parametrize("entry", corpus(), ids=lambda entry: f"{entry[0]}: {entry[1]}")
+def test_clickhouse_writes_exactly_the_rows_python_writes(fresh, entry):
+    signal, name, request, python_path = entry
+    expected = _python_batches(signal, request)
+    for table in _EMPTIED[signal]:
+        fresh.command(f"TRUNCATE TABLE {table}")
+    landing = LANDING_TABLES[signal]
+    settings = insert_settings(landing) | {"insert_deduplication_token": uuid.uuid4().hex}
     try:
-        _insert_for_clickhouse(ch, request.SerializeToString())
+        fresh.raw_insert(landing, None, insert_block=delimited(request.SerializeToString()), fmt="Protobuf",
+                         settings=settings)  # fmt: skip
     except DatabaseError as exc:
         assert python_path and PYTHON_PATH in str(exc), f"{name}: {exc}"
         return
     assert not python_path, f"{name}: SQL converted a request it was expected to leave to Python"
-    stored = ch.query(_STORED, parameters={"ids": sorted(set(batch.columns["TraceId"]))}).result_rows
-    actual = sorted(_comparable([list(row) for row in stored]), key=lambda row: (row[1], row[2]))
-    assert len(actual) == len(expected)
-    for got, want in zip(actual, expected, strict=True):
-        for column, g, w in zip(TRACE_COLUMNS, got, want, strict=True):
-            assert g == w, f"{name}: {column} differs for span {want[2]}: ClickHouse {g!r:.300}, Python {w!r:.300}"
+    for table, columns in _TABLES[signal].items():
+        actual = sorted(_comparable([list(row) for row in fresh.query(_select(table, columns)).result_rows]), key=repr)
+        want = expected.get(table, [])
+        assert len(actual) == len(want), f"{name}: {len(actual)} rows in {table}, Python makes {len(want)}"
+        for got, row in zip(actual, want, strict=True):
+            for column, g, w in zip(columns, got, row, strict=True):
+                assert g == w, f"{name}: {table}.{column} differs: ClickHouse {g!r:.300}, Python {w!r:.300}"

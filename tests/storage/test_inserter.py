@@ -116,7 +116,7 @@ def test_request_bodies_sql_cannot_convert_take_the_python_conversion_once(ch, t
         rows = encoder.rows("traces", _spans(service_name, 20, deep=i == 4))
         assert [b.fmt for b in rows.blocks] == ["Protobuf"]
         wal.append(rows.blocks).result(5)
-    inserter = Inserter(wal, ch, python_blocks=encoder.python_blocks)
+    inserter = Inserter(wal, ch, python_blocks=encoder.python_blocks, python_below={})
     [segment] = wal.seal()
     kept = segment.path.read_bytes()
     assert inserter.run_once()
@@ -128,7 +128,7 @@ def test_request_bodies_sql_cannot_convert_take_the_python_conversion_once(ch, t
     # Crash between the inserts and the removal: the same halving, the same tokens, nothing twice.
     segment.path.write_bytes(kept)
     again = WriteAheadLog(tmp_path).open()
-    assert Inserter(again, ch, python_blocks=encoder.python_blocks).run_once()
+    assert Inserter(again, ch, python_blocks=encoder.python_blocks, python_below={}).run_once()
     assert _span_count(ch, service_name) == (180, 180)
 
 
@@ -143,8 +143,38 @@ def test_a_body_clickhouse_refuses_does_not_hold_up_the_others(ch, tmp_path, ser
     broken = encoder.rows("traces", _spans(service_name + "-broken", 5)).blocks[0]
     wal.append([Block(broken.table, (), 5, delimited(broken.data[4:-7]), "Protobuf")]).result(5)
     wal.append(encoder.rows("traces", _spans(service_name, 5)).blocks).result(5)
-    inserter = Inserter(wal, ch, python_blocks=encoder.python_blocks)
+    inserter = Inserter(wal, ch, python_blocks=encoder.python_blocks, python_below={})
     inserter.run_once()
     assert _span_count(ch, service_name) == (10, 10)
     assert wal.stats().records == 0 and inserter.stats.quarantined_records == 1
     assert len(list((tmp_path / "quarantine").glob("*.protobuf"))) == 1
+
+
+def test_a_large_backlog_goes_in_as_bounded_inserts_exactly_once(ch, tmp_path, service_name):
+    wal = WriteAheadLog(tmp_path).open()
+    encoder = row_encoder(ch, 7)
+    for i in range(12):
+        wal.append(encoder.rows("traces", _spans(service_name, 50, deep=i == 7)).blocks).result(5)
+    [segment] = wal.seal()
+    kept = segment.path.read_bytes()
+    inserter = Inserter(wal, ch, python_blocks=encoder.python_blocks, max_insert_bytes=20_000, python_below={})
+    assert inserter.run_once()
+    assert _span_count(ch, service_name) == (600, 600)
+    assert inserter.stats.inserts > 3 and inserter.stats.python_converted == 1
+    segment.path.write_bytes(kept)  # crash before the removal: the same runs, the same tokens
+    again = WriteAheadLog(tmp_path).open()
+    assert Inserter(again, ch, python_blocks=encoder.python_blocks, max_insert_bytes=20_000, python_below={}).run_once()
+    assert _span_count(ch, service_name) == (600, 600)
+
+
+def test_a_small_batch_is_converted_in_python_and_a_large_one_by_clickhouse(ch, tmp_path, service_name):
+    wal = WriteAheadLog(tmp_path).open()
+    encoder = row_encoder(ch, 7)
+    inserter = Inserter(wal, ch, python_blocks=encoder.python_blocks, python_below={"otlp_traces_in": 100})
+    for _ in range(2):
+        wal.append(encoder.rows("traces", _spans(service_name, 40)).blocks).result(5)
+    assert inserter.run_once() and inserter.stats.python_converted == 2
+    for _ in range(3):
+        wal.append(encoder.rows("traces", _spans(service_name, 40)).blocks).result(5)
+    assert inserter.run_once() and inserter.stats.python_converted == 2  # 120 spans: the landing view
+    assert _span_count(ch, service_name) == (200, 200)

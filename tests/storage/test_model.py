@@ -164,3 +164,64 @@ def test_timestamps_beyond_datetime64_are_rejected_per_record():
     gauge.data_points.add(as_int=2, time_unix_nano=5)
     batches, rejected = metrics_to_batches(metrics)
     assert rejected.count == 1 and batches[0].columns["Value"] == [2.0]
+
+
+def _gauges(request, window):
+    from storage.model import metrics_to_batches
+
+    [batch], rejected = metrics_to_batches(request, window)
+    return batch, rejected
+
+
+def test_the_receivers_checks_refuse_exactly_what_the_converters_refuse():
+    """drop_invalid_* (what runs before ClickHouse converts a request) and the Python converters
+    refuse the same records, with a tight fast path in front of the full rule."""
+    import random
+    import time
+
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    from storage.model import logs_to_batch, spans_to_batch
+    from storage.model.attributes import MAX_NANOS, TimeWindow
+    from storage.model.logs import drop_invalid_records
+    from storage.model.metrics import drop_invalid_points
+    from storage.model.traces import drop_invalid_spans
+
+    rnd = random.Random(3)
+    now = time.time_ns()
+    window = TimeWindow.around(now, 7)
+    ids16 = [rnd.randbytes(16), b"", bytes(16), rnd.randbytes(15), rnd.randbytes(17)]
+    ids8 = [rnd.randbytes(8), b"", bytes(8), rnd.randbytes(7)]
+    times = [now - 10**9, 0, now - 30 * 86_400 * 10**9, now + 2 * 86_400 * 10**9, MAX_NANOS + 1, window.earliest_ns]
+    spans, logs, metrics = ExportTraceServiceRequest(), ExportLogsServiceRequest(), ExportMetricsServiceRequest()
+    scope = spans.resource_spans.add().scope_spans.add()
+    log_scope = logs.resource_logs.add().scope_logs.add()
+    gauge = metrics.resource_metrics.add().scope_metrics.add().metrics.add(name="g").gauge
+    for i in range(600):
+        span = scope.spans.add(trace_id=rnd.choice(ids16), span_id=rnd.choice(ids8), parent_span_id=rnd.choice(ids8),
+                               start_time_unix_nano=rnd.choice(times), end_time_unix_nano=rnd.choice(times), name=str(i))  # fmt: skip
+        if rnd.random() < 0.2:
+            span.events.add(time_unix_nano=rnd.choice(times))
+        if rnd.random() < 0.2:
+            span.links.add(trace_id=rnd.choice(ids16), span_id=rnd.choice(ids8))
+        log_scope.log_records.add(trace_id=rnd.choice(ids16), span_id=rnd.choice(ids8), time_unix_nano=rnd.choice(times),
+                                  observed_time_unix_nano=rnd.choice(times), severity_text=str(i))  # fmt: skip
+        point = gauge.data_points.add(
+            time_unix_nano=rnd.choice(times), start_time_unix_nano=rnd.choice(times), as_int=i
+        )
+        if rnd.random() < 0.2:
+            point.exemplars.add(trace_id=rnd.choice(ids16), span_id=rnd.choice(ids8), time_unix_nano=rnd.choice(times))
+    for request, check, convert, key in (
+        (spans, drop_invalid_spans, spans_to_batch, "SpanName"),
+        (logs, drop_invalid_records, logs_to_batch, "SeverityText"),
+        (metrics, drop_invalid_points, _gauges, "Value"),
+    ):
+        batch, refused = convert(request, window)
+        checked = type(request)()
+        checked.CopyFrom(request)
+        kept, rejected = check(checked, window)
+        assert 0 < kept < 600 and rejected.count == refused.count == 600 - kept
+        again, none = convert(checked, window)
+        assert none.count == 0 and again.columns[key] == batch.columns[key]
