@@ -189,6 +189,8 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
             env["HOPSCOPE_CLICKHOUSE_CONVERTS"] = "false"
         if args.workers is not None:
             env["HOPSCOPE_INGEST_WORKERS"] = str(args.workers)
+        if args.insert_mib is not None:
+            env["HOPSCOPE_INSERT_MAX_BYTES"] = str(args.insert_mib * 1024**2)
         collector = CollectorProcess(Path(tmp) / "data", env=env).start()
         assert collector.proc is not None
         pid = collector.proc.pid
@@ -307,6 +309,7 @@ def main() -> None:
     parser.add_argument("--python-conversion", action="store_true", help="HOPSCOPE_CLICKHOUSE_CONVERTS=false")
     parser.add_argument("--threads", action="store_true", help="print the collector's CPU per thread")
     parser.add_argument("--workers", type=int, default=None, help="HOPSCOPE_INGEST_WORKERS")
+    parser.add_argument("--insert-mib", type=int, default=None, help="HOPSCOPE_INSERT_MAX_BYTES, in MiB")
     args = parser.parse_args()
     signals = args.signals.split(",")
     results: dict[str, dict[str, list[dict]]] = {s: {"hopscope": [], "rotel": [], "ceiling": []} for s in signals}

@@ -84,6 +84,7 @@ def _store_options(settings: Settings) -> StoreOptions:
         wal_min_free_bytes=settings.wal_min_free_bytes,
         cluster=settings.clickhouse_cluster,
         clickhouse_converts=settings.clickhouse_converts,
+        insert_max_bytes=settings.insert_max_bytes,
     )
 
 

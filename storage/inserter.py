@@ -94,7 +94,7 @@ class Inserter:
         interval: float = 1.0,
         max_partitions: int = 100,
         python_blocks: PythonBlocks | None = None,
-        max_insert_bytes: int = 64 * 1024**2,
+        max_insert_bytes: int = 32 * 1024**2,
         python_below: dict[str, int] | None = None,
     ) -> None:
         self._wal = wal
@@ -277,7 +277,8 @@ class Inserter:
         rows = sum(b.rows for b in blocks)
         started = time.monotonic()
         try:
-            self._client.raw_insert(table, columns or None, insert_block=b"".join(b.data for b in blocks), fmt=fmt,
+            # A generator: the blocks are streamed to ClickHouse, not copied into one more buffer.
+            self._client.raw_insert(table, columns or None, insert_block=(b.data for b in blocks), fmt=fmt,
                                     settings=settings)  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - any driver or engine error means "not inserted"
             message = f"{type(exc).__name__}: {exc}"[:500]

@@ -47,6 +47,7 @@ class StoreOptions:
     wal_min_free_bytes: int = 256 * 1024**2
     cluster: str | None = None
     clickhouse_converts: bool = True  # ClickHouse decodes OTLP itself where it can (storage.ingest)
+    insert_max_bytes: int = 32 * 1024**2  # one INSERT's data at most (its memory in ClickHouse)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Store:
             interval=options.insert_interval,
             max_partitions=max(100, options.retention_days + 3),
             python_blocks=self.encoder.python_blocks,
+            max_insert_bytes=options.insert_max_bytes,
         )
         self.traces = TraceReader(self._reader_client)
         self.logs = LogReader(log_client)

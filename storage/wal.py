@@ -133,7 +133,7 @@ class WriteAheadLog:
         *,
         max_bytes: int = 4 * 1024**3,
         min_free_bytes: int = 256 * 1024**2,
-        segment_max_bytes: int = 64 * 1024**2,
+        segment_max_bytes: int = 32 * 1024**2,
     ) -> None:
         self.directory = Path(directory)
         self._max_bytes = max_bytes
