@@ -20,6 +20,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from collector.main import create_app
 from tests.conftest import make_settings
+from tests.polling import wait_until
 
 PB = {"Content-Type": "application/x-protobuf"}
 JSON = {"Content-Type": "application/json"}
@@ -139,7 +140,9 @@ def test_a_store_outage_is_ridden_out_in_the_write_ahead_log(storage_url, ch, se
                 _log(client, service_name, f"during the outage {i}")
             ready = client.get("/readyz").json()
             assert ready["status"] == "ready" and ready["wal"]["records"] >= 5
-            assert client.app.state.store.inserter.stats.store_down_since is not None  # type: ignore[attr-defined]
+            inserter = client.app.state.store.inserter  # type: ignore[attr-defined]
+            wait_until(lambda: inserter.stats.store_down_since is not None, 30, "the inserter to see the outage")
+            assert client.get("/readyz").json()["wal"]["records"] >= 5
         finally:
             ch.command("ATTACH TABLE otel_logs")
         assert client.app.state.store.inserter.flush()  # type: ignore[attr-defined]
