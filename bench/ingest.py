@@ -152,10 +152,6 @@ def _cpu_split(before: dict, after: dict, main_pid: int) -> dict[str, float]:
     return split
 
 
-def _send_records(sent: dict) -> int:
-    return max(sent["acked"], 1)
-
-
 def _print_threads(before: dict, after: dict, main_pid: int, records: int) -> None:
     """CPU per thread name (and per worker process), microseconds per record, largest first."""
     by_name: dict[str, float] = {}
@@ -202,7 +198,7 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
         after = _threads(pid)
         cpu = _cpu_split(before, after, pid)
         if args.threads:
-            _print_threads(before, after, pid, records=_send_records(sent))
+            _print_threads(before, after, pid, records=max(sent["acked"], 1))
         rss_main = _peak_rss_mib(pid)
         rss = rss_main + sum(_peak_rss_mib(child) for child in _children(pid))
         code = collector.stop()

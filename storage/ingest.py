@@ -5,7 +5,7 @@ The collector hands over a decoded `Export…ServiceRequest` and a signal name (
 blocks for `Store.accept`. Which tables, columns and encodings those are is storage's
 business alone.
 
-Two ways to rows. For the signals ClickHouse converts itself (`CLICKHOUSE_CONVERTS`), the request
+Two ways to rows. For the signals ClickHouse converts itself (those with a check), the request
 is only checked (records refused one by one are taken out of it) and kept as its protobuf body, for
 a landing table whose materialized view writes the rows (migration 014): a few microseconds of
 Python per record. The others, and the few requests SQL does not reproduce exactly (the inserter
@@ -31,7 +31,7 @@ from storage.model.logs import drop_invalid_records
 from storage.model.metrics import METRIC_COLUMNS, drop_invalid_points
 from storage.model.traces import drop_invalid_spans
 from storage.native import NativeEncoder, TableSchema, read_schema
-from storage.otlp_schema import LANDING_TABLES, REQUEST_CLASSES, delimited, undelimited
+from storage.otlp_schema import LANDING_TABLES, REQUEST_CLASSES, SIGNAL_OF_LANDING, delimited, undelimited
 
 SIGNALS = ("traces", "logs", "metrics")
 _TABLES = ["otel_traces", "otel_logs", *METRIC_COLUMNS]
@@ -54,7 +54,6 @@ _CHECKS: dict[str, Callable[[object, TimeWindow | None], tuple[int, Rejections]]
     "logs": drop_invalid_records,
     "metrics": drop_invalid_points,
 }
-CLICKHOUSE_CONVERTS = tuple(_CHECKS)
 
 _CONVERTERS: dict[str, Converter] = {
     "traces": _single(spans_to_batch),
@@ -109,7 +108,7 @@ class RowEncoder:
     def python_blocks(self, block: Block) -> list[Block]:
         """The Native blocks for a landing-table block (one request's body), converted in Python: for
         what SQL does not reproduce. Its records were checked when it was accepted."""
-        signal = next(name for name, table in LANDING_TABLES.items() if table == block.table)
+        signal = SIGNAL_OF_LANDING[block.table]
         message = REQUEST_CLASSES[signal].FromString(undelimited(block.data))
         return self._python_rows(signal, message, None).blocks
 
