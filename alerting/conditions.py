@@ -22,6 +22,7 @@ from alerting.rules import (
     SignatureCountRule,
 )
 from alerting.state import Observation
+from analysis.deploys import with_deploys
 from analysis.grouping import failure_groups
 from analysis.histograms import quantile as histogram_quantile
 from core.types import FailureGroup, TimeRange
@@ -48,7 +49,8 @@ def window_of(rule: Rule, now_ns: int) -> TimeRange:
 
 
 def failure_groups_for(readers: Readers, window: TimeRange, service: str | None) -> list[FailureGroup]:
-    return failure_groups(readers.traces.failing_traces(window, MAX_TRACES).values(), service)
+    groups = failure_groups(readers.traces.failing_traces(window, MAX_TRACES).values(), service)
+    return with_deploys(groups, readers.services.version_first_seen(tuple({g.origin.service for g in groups})))
 
 
 def observe(rule: Rule, readers: Readers, now_ns: int) -> list[Observation]:

@@ -16,10 +16,11 @@ from datetime import datetime, timezone
 
 from alerting.channels import ChannelRegistry
 from alerting.conditions import Readers, failure_groups_for, observe, window_of
-from alerting.notifications import ChainSummary, Notification, render
+from alerting.notifications import ChainSummary, Notification, describe_cause, describe_onset, render
 from alerting.rules import Channel, Rule, Silence
 from alerting.state import Tracker, Transition
 from core.periodic import PeriodicThread
+from core.types import FailureGroup
 from storage.alert_outbox import AlertOutbox, OutboxEntry
 from storage.alert_state import AlertStateStore
 
@@ -137,6 +138,21 @@ class Evaluator:
                 g.propagated_traces > 0,
                 g.traces,
                 list(g.example_trace_ids),
+                g.attempts,
+                _evidence(g),
+                describe_cause(
+                    g.latency_cause.service,
+                    g.latency_cause.operation,
+                    g.latency_cause.median_self_ns,
+                    g.latency_cause.median_share,
+                    g.latency_cause.traces,
+                )
+                if g.latency_cause
+                else None,
+                describe_onset(g.deploy_onset.version, g.deploy_onset.first_seen_ns, g.deploy_onset.lead_ns)
+                if g.deploy_onset
+                else None,
+                [v.version for v in g.versions],
             )
             for g in groups[:CHAINS]
         ]
@@ -204,3 +220,22 @@ class Evaluator:
         entry = self._entry(notification, channel, "hopscope-test", "test")
         self._outbox.enqueue([entry])
         return entry
+
+
+def _evidence(group: FailureGroup) -> str:
+    """What says the origin failed, in a few words."""
+    evidence = group.origin.evidence
+    if evidence is None:
+        return ""
+    parts = []
+    if evidence.status_code == "Error":
+        parts.append("status Error")
+    if evidence.http_status:
+        parts.append(f"HTTP {evidence.http_status}")
+    if evidence.grpc_status and evidence.grpc_status != "OK":
+        parts.append(f"gRPC {evidence.grpc_status}")
+    if evidence.exception_type:
+        parts.append(f"exception {evidence.exception_type}")
+    if evidence.log is not None:
+        parts.append(f"log {evidence.log.severity} {evidence.log.exception_type}".rstrip())
+    return ", ".join(parts)

@@ -34,6 +34,28 @@ class ChainSummary:
     propagated: bool
     traces: int
     example_trace_ids: list[str]
+    attempts: int = 0  # failing attempts over those traces (retries counted)
+    evidence: str = ""  # why the origin counts as failed: "HTTP 502", "gRPC UNAVAILABLE", "log ERROR …"
+    latency_cause: str | None = None  # for timeouts: where the time went
+    deploy: str | None = None  # the origin's new version, when the failures began right after it appeared
+    versions: list[str] = field(default_factory=list)  # the origin's versions, most traces first
+
+
+def _duration(ns: int) -> str:
+    return f"{ns / 1e9:.1f} s" if ns >= 10**9 else f"{ns / 1e6:.0f} ms"
+
+
+def describe_cause(service: str, operation: str, self_ns: int, share: float, traces: int) -> str:
+    """`ledger INSERT entries: 940 ms self time (94% of the timed-out call), in 12 traces`."""
+    return (
+        f"{service} {operation}: {_duration(self_ns)} self time ({share:.0%} of the timed-out call), in {traces} traces"
+    )
+
+
+def describe_onset(version: str, first_seen_ns: int, lead_ns: int) -> str:
+    """`started with 2.4.0, first seen 14:02 UTC, 3 min before the first failure`."""
+    first = datetime.fromtimestamp(first_seen_ns / 1e9, timezone.utc).strftime("%H:%M UTC")
+    return f"started with {version}, first seen {first}, {lead_ns / 60e9:.0f} min before the first failure"
 
 
 @dataclass(frozen=True)
@@ -81,6 +103,10 @@ def slack(n: Notification, dashboard_url: str) -> dict:
             f"• origin *{chain.origin_service}* `{chain.origin_operation}`: {chain.error} "
             f"({' → '.join(chain.path)}; {chain.traces} traces, {seen}) {links}"
         )
+        if chain.latency_cause:
+            lines.append(f"    time went to {chain.latency_cause}")
+        if chain.deploy:
+            lines.append(f"    deploy: {chain.deploy}")
     lines.append(f"<{dashboard_url.rstrip('/')}/failures|Open the failures in hopscope>")
     return {"text": "\n".join(lines)}
 
@@ -91,6 +117,10 @@ def alertmanager(n: Notification, dashboard_url: str, receiver: str) -> dict:
     if top is not None:
         annotations["origin"] = f"{top.origin_service} {top.origin_operation}: {top.error}"
         annotations["chain"] = " -> ".join(top.path)
+        if top.latency_cause:
+            annotations["latency_cause"] = top.latency_cause
+        if top.deploy:
+            annotations["deploy"] = top.deploy
         annotations["example_trace"] = (
             _trace_url(dashboard_url, top.example_trace_ids[0]) if top.example_trace_ids else ""
         )

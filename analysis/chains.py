@@ -1,31 +1,54 @@
 """Failure chains of one trace (the definitions of DESIGN.md, made exact).
 
-- A span *failed* if its status is Error; or it is a server span whose HTTP status is >= 500; or it
-  recorded an `exception` event — in the last two cases unless its status says Ok.
+- A span *failed* if its status is Error; or, unless its status says Ok: it is a server span with
+  HTTP status >= 500 or a client span with HTTP status >= 400 (current or older conventions); it
+  carries a gRPC status code the conventions count as an error (server: UNKNOWN, DEADLINE_EXCEEDED,
+  UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS; client: anything but OK); it recorded an
+  `exception` event; or an ERROR-or-worse log record with an exception type (or a FATAL one) was
+  written inside it (`Span.log_evidence`, attached by storage).
 - *Hops* are parent -> child edges and span links (the linked span -> the span that links to it, as
   producer -> consumer on a queue). Only spans of the same trace take part.
+- A *cancellation* (gRPC CANCELLED, HTTP 499, a CancelledError or "context canceled") below a
+  *timeout* (HTTP 408/504, DEADLINE_EXCEEDED, an error that says it timed out) is an effect of that
+  timeout: it does not count as a failure when origins are found.
 - An *origin* is a failed span none of whose descendants (through either kind of hop) failed.
 - The *chain* of an origin is the path from the top of its trace down to it, following the parent
   (or, for a span whose parent is absent, the link). A span whose parent never arrived is the top
   of its chain (an orphan entry): its failures are kept, not dropped.
 - A chain is *propagated* if every span above the origin failed, *absorbed* otherwise.
+- Chains of one signature in one trace are one failure with N *attempts* (retries of one call).
+- The *latency cause* of a timeout or cancellation origin is the span with the largest self time on
+  the critical path of the origin's subtree (the origin itself when nothing was recorded below it).
 
-Structure, never timestamps, decides everything here, so clock skew between hosts cannot move an
+Structure, never timestamps, decides origins and chains, so clock skew between hosts cannot move an
 origin. Duplicated spans (same span id) count once. Each step is linear in the number of spans and
 uses no recursion, so a 10,000-span trace is analysed in milliseconds.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from urllib.parse import urlsplit
 
+from analysis.critical_path import children_of, critical_path
 from analysis.signature import normalize_message, signature
-from core.types import FailureChain, Hop, Origin, Span
+from core.types import Evidence, FailureChain, Hop, LatencyCause, Origin, Span
 
 _HTTP_STATUS_KEYS = ("http.response.status_code", "http.status_code")
+_GRPC_STATUS_KEY = "rpc.grpc.status_code"
 _PEER_KEYS = ("db.system", "messaging.destination.name", "peer.service", "server.address", "net.peer.name")
+GRPC_CODES = (
+    "OK CANCELLED UNKNOWN INVALID_ARGUMENT DEADLINE_EXCEEDED NOT_FOUND ALREADY_EXISTS PERMISSION_DENIED "
+    "RESOURCE_EXHAUSTED FAILED_PRECONDITION ABORTED OUT_OF_RANGE UNIMPLEMENTED INTERNAL UNAVAILABLE DATA_LOSS "
+    "UNAUTHENTICATED"
+).split()
+# The codes a server span fails with (OpenTelemetry's gRPC conventions); a client fails on any but OK.
+GRPC_SERVER_ERRORS = frozenset({2, 4, 12, 13, 14, 15})
+_TIMEOUT_WORDS = re.compile(r"time[ds]?[ _-]?out|deadline[ _]?exceeded", re.I)
+_CANCEL_WORDS = re.compile(r"cancel+(?:ed|ation)", re.I)
 
 
 def http_status(span: Span) -> int | None:
@@ -36,6 +59,14 @@ def http_status(span: Span) -> int | None:
     return max(codes, default=0) or None
 
 
+def grpc_status(span: Span) -> int | None:
+    """The span's gRPC status code (migration 017 states the same rule), None when it has none."""
+    if span.grpc_status is not None:
+        return span.grpc_status if span.grpc_status >= 0 else None
+    value = span.attributes.get(_GRPC_STATUS_KEY, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 4 else None
+
+
 def _exception(span: Span) -> dict[str, str] | None:
     for event in span.events:
         if event.name == "exception":
@@ -43,16 +74,41 @@ def _exception(span: Span) -> dict[str, str] | None:
     return None
 
 
-def is_failed(span: Span) -> bool:
+def _failed_by_span(span: Span) -> bool:
+    """The rule on the span alone (migration 017's HopscopeFailed column), without log evidence."""
     if span.failed is not None:
         return span.failed
     if span.status_code == "Error":
         return True
     if span.status_code == "Ok":
         return False
-    if span.kind == "Server" and (http_status(span) or 0) >= 500:
+    status, grpc = http_status(span) or 0, grpc_status(span)
+    if span.kind == "Server" and (status >= 500 or grpc in GRPC_SERVER_ERRORS):
+        return True
+    if span.kind == "Client" and (status >= 400 or (grpc or 0) > 0):
         return True
     return _exception(span) is not None
+
+
+def is_failed(span: Span) -> bool:
+    if _failed_by_span(span):
+        return True
+    return span.log_evidence is not None and span.status_code != "Ok"
+
+
+def failure_kind(span: Span) -> str | None:
+    """ "timeout" or "cancelled" when the span's failure is one, else None."""
+    grpc, status = grpc_status(span), http_status(span)
+    exception = _exception(span) or {}
+    texts = [span.status_message, exception.get("exception.type", ""), exception.get("exception.message", "")]
+    if span.log_evidence:
+        texts += [span.log_evidence.exception_type, span.log_evidence.message]
+    text = "\n".join(t for t in texts if t)
+    if status in (408, 504) or grpc == 4 or _TIMEOUT_WORDS.search(text):
+        return "timeout"
+    if status == 499 or grpc == 1 or _CANCEL_WORDS.search(text):
+        return "cancelled"
+    return None
 
 
 def peer(span: Span) -> str | None:
@@ -72,21 +128,41 @@ def peer(span: Span) -> str | None:
 
 
 def _origin(span: Span) -> Origin:
-    exception = _exception(span)
+    exception = _exception(span) or {}
+    log = span.log_evidence
     status = http_status(span)
-    if exception and exception.get("exception.type"):
-        exception_type = exception["exception.type"]
-        error_type: str | None = exception_type
-        message = exception.get("exception.message", "") or span.status_message or exception_type
-        normalized = exception_type
+    grpc = grpc_status(span)
+    if exception.get("exception.type"):
+        error_type: str | None = exception["exception.type"]
+        message = exception.get("exception.message", "") or span.status_message or exception["exception.type"]
+        normalized = exception["exception.type"]
     elif span.status_message:
         error_type, message = None, span.status_message
         normalized = normalize_message(message)
+    elif log is not None and log.exception_type:
+        error_type, message, normalized = log.exception_type, log.message or log.exception_type, log.exception_type
     elif status and status >= 400:
         error_type = message = normalized = f"HTTP {status}"
+    elif grpc:
+        error_type = message = normalized = f"gRPC {GRPC_CODES[grpc] if grpc < len(GRPC_CODES) else grpc}"
+    elif log is not None:
+        error_type, message = None, log.message or log.severity
+        normalized = normalize_message(message)
     else:
         error_type, message, normalized = None, "Error", "Error"
-    return Origin(span.span_id, span.service, span.name, span.kind, peer(span), error_type, message, normalized)
+    evidence = Evidence(
+        status_code=span.status_code,
+        status_message=span.status_message,
+        http_status=status,
+        grpc_status=(GRPC_CODES[grpc] if grpc < len(GRPC_CODES) else str(grpc)) if grpc is not None else None,
+        exception_type=exception.get("exception.type") or None,
+        exception_message=exception.get("exception.message") or None,
+        log=log,
+        kind=failure_kind(span),
+    )
+    return Origin(
+        span.span_id, span.service, span.name, span.kind, peer(span), error_type, message, normalized, evidence
+    )
 
 
 def _dedupe(spans: Iterable[Span]) -> dict[str, Span]:
@@ -96,11 +172,14 @@ def _dedupe(spans: Iterable[Span]) -> dict[str, Span]:
         # A retried export can deliver a span twice; if the copies differ, the failed one wins.
         if kept is None or (is_failed(span) and not is_failed(kept)):
             by_id[span.span_id] = span
+        elif kept.log_evidence is None and span.log_evidence is not None:
+            by_id[span.span_id] = replace(kept, log_evidence=span.log_evidence)
     return by_id
 
 
 def failure_chains(spans: Iterable[Span]) -> list[FailureChain]:
-    """Every failure chain of one trace, in a stable order (by entry, then origin span id)."""
+    """Every failure chain of one trace, one per signature (its attempts counted), in a stable order
+    (by entry, then origin span id)."""
     by_id = _dedupe(spans)
     if not by_id:
         return []
@@ -117,9 +196,52 @@ def failure_chains(spans: Iterable[Span]) -> list[FailureChain]:
                 if link_span != span.parent_span_id:
                     below[link_span].append(span.span_id)
     failed = {sid for sid, span in by_id.items() if is_failed(span)}
+    kinds = {sid: failure_kind(by_id[sid]) for sid in failed}
+    failed -= _explained_cancellations(up, failed, kinds)
     failed_below = _failed_descendants(by_id, below, failed)
-    chains = [_chain(by_id, up, failed, by_id[sid]) for sid in failed if sid not in failed_below]
-    return sorted(chains, key=lambda c: (c.entry.span_id, c.origin.span_id))
+    children = children_of(by_id.values())
+    chains = [_chain(by_id, up, failed, by_id[sid], kinds[sid], children) for sid in failed if sid not in failed_below]
+    return _one_per_signature(chains, by_id)
+
+
+def _explained_cancellations(
+    up: dict[str, tuple[str, str]], failed: set[str], kinds: dict[str, str | None]
+) -> set[str]:
+    """Cancelled spans with a timed-out span above them: effects of that timeout."""
+    timed_out = {sid for sid in failed if kinds[sid] == "timeout"}
+    if not timed_out:
+        return set()
+    explained: set[str] = set()
+    for sid in failed:
+        if kinds[sid] != "cancelled":
+            continue
+        node, seen = sid, {sid}
+        while node in up:
+            node = up[node][0]
+            if node in seen:
+                break
+            seen.add(node)
+            if node in timed_out:
+                explained.add(sid)
+                break
+    return explained
+
+
+def _one_per_signature(chains: list[FailureChain], by_id: dict[str, Span]) -> list[FailureChain]:
+    """Retries of one failing call: the last attempt stands for all, counted."""
+    by_signature: dict[str, list[FailureChain]] = defaultdict(list)
+    for chain in chains:
+        by_signature[chain.signature].append(chain)
+    result = []
+    for members in by_signature.values():
+        members.sort(key=lambda c: (by_id[c.origin.span_id].start_ns, c.origin.span_id))
+        last = members[-1]
+        result.append(
+            replace(last, attempts=len(members), propagated=any(c.propagated for c in members))
+            if len(members) > 1
+            else last
+        )
+    return sorted(result, key=lambda c: (c.entry.span_id, c.origin.span_id))
 
 
 def _failed_descendants(by_id: dict[str, Span], below: dict[str, list[str]], failed: set[str]) -> set[str]:
@@ -151,7 +273,14 @@ def _failed_descendants(by_id: dict[str, Span], below: dict[str, list[str]], fai
     return result
 
 
-def _chain(by_id: dict[str, Span], up: dict[str, tuple[str, str]], failed: set[str], origin: Span) -> FailureChain:
+def _chain(
+    by_id: dict[str, Span],
+    up: dict[str, tuple[str, str]],
+    failed: set[str],
+    origin: Span,
+    kind: str | None,
+    children: dict[str, list[Span]],
+) -> FailureChain:
     path = [(origin, "entry")]
     seen = {origin.span_id}
     node = origin.span_id
@@ -183,4 +312,25 @@ def _chain(by_id: dict[str, Span], up: dict[str, tuple[str, str]], failed: set[s
         signature=signature(info.service, info.operation, info.normalized_error, tuple(services)),
         services=tuple(services),
         entry_start_ns=entry.start_ns,
+        latency_cause=latency_cause(origin, children, by_id) if kind else None,
+        version=origin.version,
+    )
+
+
+def latency_cause(symptom: Span, children: dict[str, list[Span]], by_id: dict[str, Span]) -> LatencyCause:
+    """The span with the largest self time on the critical path below `symptom` (itself if nothing
+    was recorded below it)."""
+    steps = critical_path(symptom, children)
+    below = steps[1:] or steps
+    step = max(below, key=lambda s: s.self_ns)
+    span = by_id[step.span_id]
+    end = symptom.start_ns + symptom.duration_ns
+    return LatencyCause(
+        span_id=span.span_id,
+        service=span.service,
+        operation=span.name,
+        self_ns=step.self_ns,
+        share=round(step.self_ns / symptom.duration_ns, 4) if symptom.duration_ns > 0 else 0.0,
+        failed=is_failed(span),
+        outlived_caller=span.span_id != symptom.span_id and span.start_ns + span.duration_ns > end,
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from statistics import median
 
 from analysis.chains import failure_chains
-from core.types import EntryPoint, FailureChain, FailureGroup, Span
+from core.types import EntryPoint, FailureChain, FailureGroup, GroupCause, Span, VersionSeen
 
 EXAMPLES = 5
 
@@ -43,6 +44,7 @@ def _group(signature: str, chains: list[FailureChain]) -> FailureGroup:
         if chain.propagated:
             propagated.add(chain.trace_id)
     entries = Counter((c.entry.service, c.entry.operation) for c in traces.values())
+    versions = Counter(c.version for c in traces.values() if c.version)
     minutes = Counter(c.entry_start_ns // 60_000_000_000 * 60 for c in traces.values())
     return FailureGroup(
         signature=signature,
@@ -57,4 +59,24 @@ def _group(signature: str, chains: list[FailureChain]) -> FailureGroup:
         last_seen_ns=latest.entry_start_ns,
         per_minute=tuple(sorted(minutes.items())),
         example_trace_ids=tuple(list(traces)[:EXAMPLES]),
+        attempts=sum(c.attempts for c in traces.values()),
+        latency_cause=_common_cause(list(traces.values())),
+        versions=tuple(VersionSeen(v, n, None) for v, n in versions.most_common()),
+    )
+
+
+def _common_cause(chains: list[FailureChain]) -> GroupCause | None:
+    causes: dict[tuple[str, str], list] = defaultdict(list)
+    for chain in chains:
+        if chain.latency_cause is not None:
+            causes[(chain.latency_cause.service, chain.latency_cause.operation)].append(chain.latency_cause)
+    if not causes:
+        return None
+    (service, operation), found = max(causes.items(), key=lambda item: (len(item[1]), item[0]))
+    return GroupCause(
+        service,
+        operation,
+        len(found),
+        int(median(c.self_ns for c in found)),
+        round(median(c.share for c in found), 4),
     )

@@ -26,6 +26,16 @@ class SpanEvent:
 
 
 @dataclass(frozen=True)
+class LogEvidence:
+    """An ERROR-or-worse log record written inside a span: the span failed even if its status did not say so."""
+
+    time_ns: int
+    severity: str
+    exception_type: str  # "" when the record only counts for being FATAL
+    message: str  # the exception message, else the record's body
+
+
+@dataclass(frozen=True)
 class Span:
     """One span as stored in `otel_traces` (ids in hex, times in Unix nanoseconds)."""
 
@@ -48,6 +58,9 @@ class Span:
     failed: bool | None = None
     peer: str | None = None
     http_status: int | None = None
+    grpc_status: int | None = None  # precomputed: -1 when the span carries none
+    version: str = ""  # the resource's service.version
+    log_evidence: LogEvidence | None = None  # attached by storage from the trace's logs
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,20 @@ class Hop:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """Everything that says an origin span failed (any may be empty)."""
+
+    status_code: str  # Unset, Ok, Error
+    status_message: str
+    http_status: int | None
+    grpc_status: str | None  # the code's name, e.g. DEADLINE_EXCEEDED
+    exception_type: str | None  # from the span's exception event
+    exception_message: str | None
+    log: LogEvidence | None  # an error log record written in the span
+    kind: str | None  # "timeout" or "cancelled" when the failure is one; else None
+
+
+@dataclass(frozen=True)
 class Origin:
     span_id: str
     service: str
@@ -74,6 +101,29 @@ class Origin:
     error_type: str | None  # the exception type, when one was recorded
     message: str  # the raw error (exception message, status message or HTTP status)
     normalized_error: str  # what the signature uses: the type, else the message without ids/numbers
+    evidence: Evidence | None = None  # why the origin span counts as failed
+
+
+@dataclass(frozen=True)
+class LatencyCause:
+    """Where the time went under a timeout or cancellation: the span with the largest self time on
+    the critical path of the failed span's subtree."""
+
+    span_id: str
+    service: str
+    operation: str
+    self_ns: int
+    share: float  # of the failed span's duration
+    failed: bool
+    outlived_caller: bool  # it kept running after the span that gave up on it ended
+
+
+@dataclass(frozen=True)
+class CriticalStep:
+    """One span on a critical path and the time it alone accounts for."""
+
+    span_id: str
+    self_ns: int
 
 
 @dataclass(frozen=True)
@@ -86,6 +136,9 @@ class FailureChain:
     signature: str
     services: tuple[str, ...]  # the distinct services on the chain, entry first
     entry_start_ns: int  # when the entry span started (for first/last seen and time series)
+    attempts: int = 1  # chains of this signature in the trace (retries of one failing call count once)
+    latency_cause: LatencyCause | None = None  # for timeouts and cancellations
+    version: str = ""  # the origin's service.version
 
     @property
     def entry(self) -> Hop:
@@ -97,6 +150,35 @@ class EntryPoint:
     service: str
     operation: str
     traces: int
+
+
+@dataclass(frozen=True)
+class GroupCause:
+    """The latency cause most common across a group's timeouts: where their time went."""
+
+    service: str
+    operation: str
+    traces: int  # traces of the group whose latency cause this was
+    median_self_ns: int
+    median_share: float
+
+
+@dataclass(frozen=True)
+class VersionSeen:
+    """A version the group's origin service ran, and when hopscope first saw that version."""
+
+    version: str
+    traces: int  # the group's traces whose origin ran it
+    first_seen_ns: int | None  # None: seen before versions were recorded
+
+
+@dataclass(frozen=True)
+class DeployOnset:
+    """The group's failures began shortly after a new version of its origin service appeared."""
+
+    version: str
+    first_seen_ns: int
+    lead_ns: int  # from the version's first appearance to the group's first failure
 
 
 @dataclass(frozen=True)
@@ -115,3 +197,7 @@ class FailureGroup:
     last_seen_ns: int
     per_minute: tuple[tuple[int, int], ...]  # (minute start in Unix seconds, traces)
     example_trace_ids: tuple[str, ...]  # newest first
+    attempts: int = 0  # attempts over all its traces (a trace retrying the failing call counts each)
+    latency_cause: GroupCause | None = None  # for timeouts and cancellations
+    versions: tuple[VersionSeen, ...] = ()  # the origin service's versions, most traces first
+    deploy_onset: DeployOnset | None = None

@@ -47,6 +47,31 @@ ORDER BY calls DESC
 )
 
 
+# Each version of each service: when it was first and last seen (migration 017).
+_VERSIONS = """
+SELECT ServiceName, Version, anyLast(Environment), toUnixTimestamp64Nano(min(FirstSeen)) AS first,
+       toUnixTimestamp64Nano(max(LastSeen)), sum(Spans)
+FROM hopscope_service_versions
+WHERE Version != '' AND ({service:String} = '' OR ServiceName = {service:String})
+  AND (length({services:Array(String)}) = 0 OR has({services:Array(String)}, ServiceName))
+GROUP BY ServiceName, Version
+HAVING first >= {since:Int64} AND first < {until:Int64}
+ORDER BY first
+"""
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """A version of a service and when hopscope first saw it: a deploy marker."""
+
+    service: str
+    version: str
+    environment: str
+    first_seen_ns: int
+    last_seen_ns: int
+    spans: int
+
+
 @dataclass(frozen=True)
 class RedStats:
     name: str
@@ -105,3 +130,23 @@ class ServiceReader:
         }
         rows = self._client.query(_EDGES, parameters=params).result_rows
         return [Edge(caller, callee, kind, calls, errors, *q) for caller, callee, kind, calls, errors, q in rows]
+
+    def deploys(
+        self, time_range: TimeRange | None = None, service: str = "", services: tuple[str, ...] = ()
+    ) -> list[Deploy]:
+        """Versions first seen in the range (all of them without one), oldest first; only of `service`
+        or of `services` when given."""
+        params = {
+            "service": service,
+            "services": list(services),
+            "since": time_range.since_ns if time_range else 0,
+            "until": time_range.until_ns if time_range else 2**63 - 1,
+        }
+        rows = self._client.query(_VERSIONS, parameters=params).result_rows
+        return [Deploy(*row) for row in rows]
+
+    def version_first_seen(self, services: tuple[str, ...]) -> dict[tuple[str, str], int]:
+        """(service, version) -> when that version was first seen, for these services."""
+        if not services:
+            return {}
+        return {(d.service, d.version): d.first_seen_ns for d in self.deploys(services=services)}

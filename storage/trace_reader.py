@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from clickhouse_connect.driver.client import Client
 
-from core.types import Span, TimeRange
+from core.types import LogEvidence, Span, TimeRange
 from storage.model.from_rows import ANALYSIS_COLUMNS, SPAN_COLUMNS, analysis_span_from_row, span_from_row
 from storage.sql_text import compose
 from storage.where import Where
@@ -31,17 +31,67 @@ WHERE TraceId = {trace_id:String}
 # A span failed: the HopscopeFailed column (migration 004) states the rule of analysis.chains.is_failed.
 FAILED_SPAN = "HopscopeFailed = 1"
 
+# A log record that makes the span it was written in failed (analysis.chains.is_failed): ERROR or
+# worse with an exception type, or FATAL, carrying a trace and span id.
+ERROR_LOG = "TraceId != '' AND SpanId != '' AND (SeverityNumber >= 21 OR (SeverityNumber >= 17 AND LogAttributes['exception.type'] != ''))"
+
+# Traces with a failed span, or with an error log record inside one of their spans.
 _FAILING_TRACES = compose(
     """
-SELECT TraceId FROM otel_traces
-WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until:Int64})
-  AND {failed_span}
+SELECT TraceId FROM (
+    SELECT TraceId, max(Timestamp) AS Last FROM otel_traces
+    WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until:Int64})
+      AND {failed_span}
+    GROUP BY TraceId
+    UNION ALL
+    SELECT TraceId, max(Timestamp) AS Last FROM otel_logs
+    WHERE TimestampTime >= toDateTime(intDiv({since:Int64}, 1000000000))
+      AND Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until:Int64})
+      AND {error_log}
+    GROUP BY TraceId
+)
 GROUP BY TraceId
-ORDER BY max(Timestamp) DESC
+ORDER BY max(Last) DESC
 LIMIT {limit:UInt32}
 """,
     failed_span=FAILED_SPAN,
+    error_log=ERROR_LOG,
 )
+
+_EVIDENCE_COLUMNS = """TraceId, SpanId, toUnixTimestamp64Nano(Timestamp), SeverityText, LogAttributes['exception.type'],
+    if(LogAttributes['exception.message'] != '', LogAttributes['exception.message'], Body)"""
+
+# The first error log record of each span of these traces.
+_LOG_EVIDENCE = compose(
+    """
+SELECT {evidence_columns} FROM otel_logs
+WHERE TraceId IN {trace_ids:Array(String)}
+  AND TimestampTime >= toDateTime(intDiv({since:Int64}, 1000000000))
+  AND TimestampTime <= toDateTime(intDiv({until:Int64}, 1000000000))
+  AND {error_log}
+ORDER BY Timestamp
+LIMIT 1 BY TraceId, SpanId
+""",
+    evidence_columns=_EVIDENCE_COLUMNS,
+    error_log=ERROR_LOG,
+)
+
+# The same for one trace, its time span read from the lookup table (as the trace's logs are).
+_TRACE_LOG_EVIDENCE = compose(
+    """
+SELECT {evidence_columns} FROM otel_logs
+WHERE TraceId = {trace_id:String}
+  AND TimestampTime >= (SELECT min(Start) - {margin:UInt32} FROM otel_traces_trace_id_ts WHERE TraceId = {trace_id:String})
+  AND TimestampTime <= (SELECT max(End) + {margin:UInt32} FROM otel_traces_trace_id_ts WHERE TraceId = {trace_id:String})
+  AND {error_log}
+ORDER BY Timestamp
+LIMIT 1 BY TraceId, SpanId
+""",
+    evidence_columns=_EVIDENCE_COLUMNS,
+    error_log=ERROR_LOG,
+)
+# Logs may be written a little before or after the spans' own times.
+LOG_MARGIN_S = 300
 
 _SPANS_OF_TRACES = compose(
     """
@@ -117,7 +167,13 @@ class TraceReader:
     def get_trace(self, trace_id: str) -> list[Span]:
         """All spans of one trace; an empty list when the trace is unknown."""
         result = self._client.query(_TRACE_SPANS, parameters={"trace_id": trace_id})
-        return [span_from_row(row) for row in result.result_rows]
+        spans = [span_from_row(row) for row in result.result_rows]
+        if not spans:
+            return spans
+        rows = self._client.query(
+            _TRACE_LOG_EVIDENCE, parameters={"trace_id": trace_id, "margin": LOG_MARGIN_S}
+        ).result_rows
+        return _with_log_evidence(spans, rows)
 
     def failing_traces(self, time_range: TimeRange, limit: int) -> dict[str, list[Span]]:
         """The newest `limit` traces with a failed span in the range, each with all its spans —
@@ -137,7 +193,21 @@ class TraceReader:
         )
         for row in result.result_rows:
             spans[row[0]].append(analysis_span_from_row(row))
-        return spans
+        evidence = self._client.query(
+            _LOG_EVIDENCE,
+            parameters={
+                "trace_ids": trace_ids,
+                "since": time_range.since_ns - TRACE_MARGIN_NS,
+                "until": time_range.until_ns + TRACE_MARGIN_NS,
+            },
+        ).result_rows
+        by_trace: dict[str, list] = {}
+        for row in evidence:
+            by_trace.setdefault(row[0], []).append(row)
+        return {
+            trace_id: _with_log_evidence(trace_spans, by_trace[trace_id]) if trace_id in by_trace else trace_spans
+            for trace_id, trace_spans in spans.items()
+        }
 
     def search(self, query: TraceQuery, time_range: TimeRange, limit: int) -> list[TraceSummary]:
         """Matching traces, newest first."""
@@ -173,3 +243,14 @@ class TraceReader:
             TraceSummary(tid, start, duration, spans, bool(failed), root_service, root_operation, services)
             for tid, start, duration, spans, failed, root_service, root_operation, services in rows
         ]
+
+
+def _with_log_evidence(spans: list[Span], rows) -> list[Span]:
+    """The spans, those an error log record was written in carrying it (rows of _EVIDENCE_COLUMNS)."""
+    found = {
+        span_id: LogEvidence(ns, severity, exception_type, message)
+        for _, span_id, ns, severity, exception_type, message in rows
+    }
+    if not found:
+        return spans
+    return [replace(s, log_evidence=found[s.span_id]) if s.span_id in found else s for s in spans]

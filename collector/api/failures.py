@@ -7,9 +7,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
+from analysis.deploys import with_deploys
 from analysis.grouping import failure_groups
 from collector.api import params
-from collector.dependencies import TraceReaderDep
+from collector.dependencies import ServiceReaderDep, TraceReaderDep
 from core.types import FailureGroup
 
 router = APIRouter(prefix="/api/v1", tags=["failures"])
@@ -28,6 +29,7 @@ class Failures:
 @router.get("/failures", response_model=Failures, summary="Failure chains grouped by signature, by impact")
 def get_failures(
     traces: TraceReaderDep,
+    services: ServiceReaderDep,
     since: str | None = None,
     until: str | None = None,
     service: str | None = Query(None, description="only chains that pass through this service"),
@@ -38,4 +40,5 @@ def get_failures(
     limit = params.limit(max_traces, MAX_TRACES)
     failing = traces.failing_traces(window, limit)
     groups = failure_groups(failing.values(), service, None if kind is None else kind == "propagated")
+    groups = with_deploys(groups, services.version_first_seen(tuple({g.origin.service for g in groups})))
     return Failures(window.since_ns, window.until_ns, len(failing), len(failing) >= limit, groups)

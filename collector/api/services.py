@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from collector.api import params
 from collector.dependencies import ServiceReaderDep
-from storage.service_reader import Edge
+from storage.service_reader import Deploy, Edge
 
 router = APIRouter(prefix="/api/v1", tags=["services"])
 
@@ -78,3 +78,22 @@ def get_service_map(services: ServiceReaderDep, since: str | None = None, until:
     return ServiceMap(
         window.since_ns, window.until_ns, [{"name": n, "type": t} for n, t in sorted(nodes.items())], edges
     )
+
+
+@dataclass(frozen=True)
+class Deploys:
+    since_ns: int
+    until_ns: int
+    deploys: list[Deploy]  # oldest first
+
+
+@router.get("/deploys", response_model=Deploys, summary="Versions of services first seen in the range (deploy markers)")
+def get_deploys(
+    services: ServiceReaderDep,
+    since: str | None = None,
+    until: str | None = None,
+    service: str | None = Query(None, description="only this service's versions"),
+) -> Deploys:
+    """A deploy is the first appearance of a `service.version` on a service's spans."""
+    window = params.time_range(since, until)
+    return Deploys(window.since_ns, window.until_ns, services.deploys(window, service or ""))

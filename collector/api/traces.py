@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from analysis.chains import failure_chains, is_failed
+from analysis.critical_path import trace_critical_path
 from collector.api import params
 from collector.api.errors import ApiError
 from collector.dependencies import LogReaderDep, TraceReaderDep
-from core.types import FailureChain, Span
+from core.types import CriticalStep, FailureChain, Span
 from storage.log_reader import LogRecord
 from storage.trace_reader import TraceQuery, TraceSummary
 
@@ -32,6 +33,7 @@ class TraceDetail:
     spans: list[TraceSpan]
     logs: list[LogRecord]
     failure_chains: list[FailureChain]
+    critical_path: list[CriticalStep]  # from the longest root: the spans that decided when it ended
 
 
 MAX_LIMIT = 1000
@@ -88,4 +90,5 @@ async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep) -
         spans=[TraceSpan(s, is_failed(s)) for s in spans],
         logs=records,
         failure_chains=failure_chains(spans),
+        critical_path=trace_critical_path(spans),
     )

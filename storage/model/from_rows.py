@@ -8,14 +8,14 @@ from core.types import Span, SpanEvent
 _HEAD = """TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
     toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration, StatusCode, StatusMessage,
     arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS EventNs, Events.Name, Events.Attributes,
-    Links.TraceId, Links.SpanId"""
-_HEAD_WIDTH = 15
+    Links.TraceId, Links.SpanId, ResourceAttributes['service.version']"""
+_HEAD_WIDTH = 16
 
 # Everything a span shows (trace detail).
 SPAN_COLUMNS = _HEAD + ", SpanAttributes, ScopeName"
 
-# For failure analysis: the derived columns (migrations 004, 007) instead of the attribute maps.
-ANALYSIS_COLUMNS = _HEAD + ", HopscopeFailed, HopscopePeer, HopscopeHttpStatus"
+# For failure analysis: the derived columns (migrations 004, 007, 017) instead of the attribute maps.
+ANALYSIS_COLUMNS = _HEAD + ", HopscopeFailed, HopscopePeer, HopscopeHttpStatus, HopscopeGrpcStatus"
 
 
 def _common(row) -> dict:
@@ -35,6 +35,7 @@ def _common(row) -> dict:
         event_attrs,
         link_traces,
         link_spans,
+        version,
     ) = row[:_HEAD_WIDTH]
     return {
         "trace_id": trace_id,
@@ -49,6 +50,7 @@ def _common(row) -> dict:
         "status_message": message,
         "events": tuple(SpanEvent(t, n, a) for t, n, a in zip(event_ns, event_names, event_attrs, strict=False)),
         "links": tuple(zip(link_traces, link_spans, strict=False)),
+        "version": version,
     }
 
 
@@ -58,5 +60,5 @@ def span_from_row(row) -> Span:
 
 
 def analysis_span_from_row(row) -> Span:
-    failed, peer, http_status = row[_HEAD_WIDTH:]
-    return Span(**_common(row), failed=bool(failed), peer=peer, http_status=http_status)
+    failed, peer, http_status, grpc_status = row[_HEAD_WIDTH:]
+    return Span(**_common(row), failed=bool(failed), peer=peer, http_status=http_status, grpc_status=grpc_status)

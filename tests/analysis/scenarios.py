@@ -8,10 +8,11 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from core.types import Span, SpanEvent
+from core.types import LogEvidence, Span, SpanEvent
 
 KINDS = {"Internal": 1, "Server": 2, "Client": 3, "Producer": 4, "Consumer": 5}
 UNSET, OK, ERROR = 0, 1, 2
@@ -33,6 +34,10 @@ class S:
     links: tuple[str, ...] = ()
     start_ms: int = 0
     duration_ms: int = 10
+    log: tuple[int, str, str] | None = (
+        None  # a log record written in the span: severity number, exception type, message
+    )
+    version: str = ""  # the service's service.version (the first span of a service sets it)
 
 
 @dataclass
@@ -42,6 +47,8 @@ class Chain:
     propagated: bool
     error: str | None = None  # the normalized error, when it matters
     orphaned: bool = False
+    attempts: int = 1
+    cause: str | None = None  # the latency cause, "service operation", when the failure is a timeout
 
 
 @dataclass
@@ -64,6 +71,8 @@ def to_request(spans: list[S], trace_id: str, base_ns: int | None = None) -> Exp
         if spec.service not in scopes:
             rs = request.resource_spans.add()
             rs.resource.attributes.add(key="service.name", value=AnyValue(string_value=spec.service))
+            if spec.version:
+                rs.resource.attributes.add(key="service.version", value=AnyValue(string_value=spec.version))
             scopes[spec.service] = rs.scope_spans.add()
         start = base_ns + spec.start_ms * 10**6
         span = scopes[spec.service].spans.add(
@@ -87,13 +96,41 @@ def to_request(spans: list[S], trace_id: str, base_ns: int | None = None) -> Exp
     return request
 
 
+SEVERITY_TEXT = {9: "INFO", 13: "WARN", 17: "ERROR", 21: "FATAL"}
+
+
+def to_logs_request(spans: list[S], trace_id: str, base_ns: int | None = None) -> ExportLogsServiceRequest:
+    """The log records the scenario's spans wrote (`S.log`), with their trace and span ids."""
+    base_ns = base_ns or time.time_ns() - 60 * 10**9
+    request = ExportLogsServiceRequest()
+    for spec in spans:
+        if spec.log is None:
+            continue
+        severity, exception_type, message = spec.log
+        rl = request.resource_logs.add()
+        rl.resource.attributes.add(key="service.name", value=AnyValue(string_value=spec.service))
+        record = rl.scope_logs.add().log_records.add(
+            time_unix_nano=base_ns + spec.start_ms * 10**6 + 1,
+            severity_number=severity,
+            severity_text=SEVERITY_TEXT.get(severity, "ERROR"),
+            trace_id=bytes.fromhex(trace_id),
+            span_id=span_id(trace_id, spec.id),
+        )
+        record.body.string_value = f"request failed: {message}"
+        if exception_type:
+            record.attributes.add(key="exception.type", value=AnyValue(string_value=exception_type))
+            record.attributes.add(key="exception.message", value=AnyValue(string_value=message))
+    return request
+
+
 _KIND_NAMES = {1: "Internal", 2: "Server", 3: "Client", 4: "Producer", 5: "Consumer"}
 _STATUS_NAMES = {UNSET: "Unset", OK: "Ok", ERROR: "Error"}
 
 
 def to_spans(specs: list[S], trace_id: str, base_ns: int = 1_795_000_000 * 10**9) -> list[Span]:
     """The spans as storage reads them back with their attributes (what trace detail analyses)."""
-    spans = []
+    spans: list[Span] = []
+    versions: dict[str, str] = {}
     for spec in specs:
         start = base_ns + spec.start_ms * 10**6
         events: tuple[SpanEvent, ...] = ()
@@ -115,9 +152,22 @@ def to_spans(specs: list[S], trace_id: str, base_ns: int = 1_795_000_000 * 10**9
                 attributes={key: str(value) for key, value in spec.attrs.items()},
                 events=events,
                 links=tuple((trace_id, span_id(trace_id, linked).hex()) for linked in spec.links),
+                version=versions.setdefault(spec.service, spec.version),
+                log_evidence=_log_evidence(spec, start),
             )
         )
     return spans
+
+
+def _log_evidence(spec: S, start: int) -> LogEvidence | None:
+    """What storage attaches for the span's log record (storage.trace_reader.ERROR_LOG)."""
+    if spec.log is None:
+        return None
+    severity, exception_type, message = spec.log
+    if severity >= 21 or (severity >= 17 and exception_type):
+        body = message if exception_type else f"request failed: {message}"
+        return LogEvidence(start + 1, SEVERITY_TEXT.get(severity, "ERROR"), exception_type, body)
+    return None
 
 
 def _hop_chain(services: list[str], origin_exception=("TimeoutError", "read timed out")) -> list[S]:
@@ -280,5 +330,166 @@ SCENARIOS = [
             S("root", "web", "GET /", status=OK, exception=("CacheMiss", "recomputed")),
         ],
         [],
+    ),
+    Scenario(
+        "older-convention HTTP 502 at the root with no status: the user saw it",
+        [
+            S("root", "gateway", "GET /cart", attrs={"http.status_code": 502}),
+            S("call", "gateway", "GET", kind="Client", parent="root", attrs={"http.status_code": 200}),
+            S("cart", "cart", "GET /cart", parent="call", attrs={"http.status_code": 200}),
+        ],
+        [Chain("gateway GET /cart", ("gateway",), True, "HTTP 502")],
+    ),
+    Scenario(
+        "gRPC status code only",
+        [
+            S("root", "web", "GET /quote", status=ERROR),
+            S("call", "web", "pricing.Quote", kind="Client", parent="root", attrs={"rpc.grpc.status_code": 14}),
+            S("svc", "pricing", "pricing.Quote", parent="call", attrs={"rpc.grpc.status_code": 14}),
+            S("ok", "pricing", "pricing.Cache", kind="Client", parent="svc", attrs={"rpc.grpc.status_code": 0}),
+        ],
+        [Chain("pricing pricing.Quote", ("web", "pricing"), True, "gRPC UNAVAILABLE")],
+    ),
+    Scenario(
+        "exception only in a log record: the span that logged it is the origin",
+        [
+            S("root", "shop", "POST /buy", attrs={"http.response.status_code": 500}),
+            S(
+                "charge",
+                "shop",
+                "charge card",
+                kind="Internal",
+                parent="root",
+                log=(17, "CardDeclined", "card 4242 declined"),
+            ),
+            S(
+                "audit", "shop", "audit", kind="Internal", parent="root", log=(17, "", "audit slow")
+            ),  # no exception type: not evidence
+        ],
+        [Chain("shop charge card", ("shop",), True, "CardDeclined")],
+    ),
+    Scenario(
+        "a FATAL log record alone marks its span",
+        [S("root", "batch", "nightly import", kind="Internal", log=(21, "", "out of disk"))],
+        [Chain("batch nightly import", ("batch",), True, "request failed: out of disk")],
+    ),
+    Scenario(
+        "timeout with a slow database call in the callee",
+        [
+            S("root", "checkout", "POST /orders", status=ERROR, duration_ms=1100),
+            S(
+                "call",
+                "checkout",
+                "POST",
+                kind="Client",
+                parent="root",
+                status=ERROR,
+                exception=("httpx.ReadTimeout", "timed out"),
+                start_ms=10,
+                duration_ms=1000,
+            ),
+            S("ledger", "ledger", "POST /entries", parent="call", start_ms=15, duration_ms=1600),
+            S(
+                "lock",
+                "ledger",
+                "SELECT accounts",
+                kind="Client",
+                parent="ledger",
+                attrs={"db.system": "postgresql"},
+                start_ms=20,
+                duration_ms=40,
+            ),
+            S(
+                "insert",
+                "ledger",
+                "INSERT entries",
+                kind="Client",
+                parent="ledger",
+                attrs={"db.system": "postgresql"},
+                start_ms=70,
+                duration_ms=1500,
+            ),
+        ],
+        [Chain("checkout POST", ("checkout",), True, "httpx.ReadTimeout", cause="ledger INSERT entries")],
+    ),
+    Scenario(
+        "cancellation cascade below a deadline: the timeout is the origin, cancellations are effects",
+        [
+            S("root", "frontend", "GET /home", status=ERROR, attrs={"http.response.status_code": 504}, duration_ms=600),
+            S(
+                "call",
+                "frontend",
+                "recs.Get",
+                kind="Client",
+                parent="root",
+                attrs={"rpc.grpc.status_code": 4},
+                start_ms=5,
+                duration_ms=500,
+            ),
+            S(
+                "recs",
+                "recs",
+                "recs.Get",
+                parent="call",
+                status=ERROR,
+                message="context canceled",
+                attrs={"rpc.grpc.status_code": 1},
+                start_ms=8,
+                duration_ms=497,
+            ),
+            S("model", "recs", "model score", kind="Internal", parent="recs", start_ms=10, duration_ms=60),
+            S(
+                "db",
+                "recs",
+                "SELECT history",
+                kind="Client",
+                parent="recs",
+                status=ERROR,
+                exception=("asyncio.CancelledError", ""),
+                attrs={"db.system": "postgresql"},
+                start_ms=75,
+                duration_ms=430,
+            ),
+        ],
+        [Chain("frontend recs.Get", ("frontend",), True, "gRPC DEADLINE_EXCEEDED", cause="recs SELECT history")],
+    ),
+    Scenario(
+        "fan-out with a partial failure absorbed by the caller",
+        [S("root", "search", "GET /search")]
+        + [S(f"c{i}", "search", "POST", kind="Client", parent="root", start_ms=1) for i in range(4)]
+        + [
+            S(
+                f"s{i}",
+                "shard",
+                "POST /query",
+                parent=f"c{i}",
+                start_ms=2,
+                status=ERROR if i in (1, 3) else UNSET,
+                exception=("ShardUnavailable", "replica down") if i in (1, 3) else None,
+            )
+            for i in range(4)
+        ],
+        [Chain("shard POST /query", ("search", "shard"), False, "ShardUnavailable", attempts=2)],
+    ),
+    Scenario(
+        "retries that all fail are one failure with three attempts",
+        [S("root", "checkout", "POST /pay", status=ERROR)]
+        + [
+            span
+            for i in range(3)
+            for span in (
+                S(f"try{i}", "checkout", "POST", kind="Client", parent="root", status=ERROR, start_ms=20 * i),
+                S(
+                    f"pay{i}",
+                    "payment",
+                    "POST /charge",
+                    parent=f"try{i}",
+                    status=ERROR,
+                    start_ms=20 * i + 1,
+                    exception=("GatewayError", f"attempt {i} refused"),
+                ),
+            )
+        ],
+        [Chain("payment POST /charge", ("checkout", "payment"), True, "GatewayError", attempts=3)],
     ),
 ]

@@ -31,6 +31,10 @@ def test_scenario(scenario: Scenario):
             assert chain.origin.normalized_error == want.error
         assert chain.orphaned_entry == want.orphaned
         assert chain.hops[-1].span_id == chain.origin.span_id and chain.hops[0].via == "entry"
+        assert chain.attempts == want.attempts
+        if want.cause:
+            assert chain.latency_cause is not None
+            assert f"{chain.latency_cause.service} {chain.latency_cause.operation}" == want.cause
 
 
 def _one(**kwargs) -> Span:
@@ -46,7 +50,17 @@ def _one(**kwargs) -> Span:
         ({"attrs": {"http.status_code": 500}}, True),
         ({"attrs": {"http.response.status_code": 404}}, False),
         ({"attrs": {"http.response.status_code": 503}, "status": OK}, False),
-        ({"kind": "Client", "attrs": {"http.response.status_code": 503}}, False),
+        ({"kind": "Client", "attrs": {"http.response.status_code": 503}}, True),
+        ({"kind": "Client", "attrs": {"http.status_code": 404}}, True),
+        ({"kind": "Client", "attrs": {"http.status_code": 404}, "status": OK}, False),
+        ({"kind": "Internal", "attrs": {"http.status_code": 500}}, False),
+        ({"attrs": {"rpc.grpc.status_code": 4}}, True),  # DEADLINE_EXCEEDED
+        ({"attrs": {"rpc.grpc.status_code": 15}}, True),  # DATA_LOSS
+        ({"attrs": {"rpc.grpc.status_code": 5}}, False),  # NOT_FOUND: the client's problem
+        ({"attrs": {"rpc.grpc.status_code": 0}}, False),
+        ({"kind": "Client", "attrs": {"rpc.grpc.status_code": 5}}, True),
+        ({"kind": "Client", "attrs": {"rpc.grpc.status_code": 0}}, False),
+        ({"kind": "Client", "attrs": {"rpc.grpc.status_code": 14}, "status": OK}, False),
         ({"exception": ("ValueError", "bad")}, True),
         ({"exception": ("ValueError", "bad"), "status": OK}, False),
     ],
@@ -106,3 +120,56 @@ def test_grouping_counts_traces_and_orders_by_impact():
     assert group.path == ("web", "db-svc") and group.origin.error_type == "Timeout"
     assert failure_groups(traces, propagated=False)[0].traces == 3
     assert failure_groups(traces, service="elsewhere") == []
+
+
+def _scenario(prefix: str) -> list[Span]:
+    return to_spans(next(s for s in SCENARIOS if s.name.startswith(prefix)).spans, TRACE)
+
+
+def test_latency_cause_is_the_largest_self_time_clamped_to_the_caller():
+    [chain] = failure_chains(_scenario("timeout with a slow database call"))
+    cause = chain.latency_cause
+    assert cause is not None and chain.origin.evidence is not None and chain.origin.evidence.kind == "timeout"
+    # The call gave up at 1,010 ms; the INSERT ran from 70 ms (and on until 1,570 ms): 940 ms count.
+    assert cause.self_ns == 940 * 10**6 and cause.share == 0.94
+    assert cause.outlived_caller and not cause.failed
+
+
+def test_cancellations_under_a_timeout_are_effects():
+    [chain] = failure_chains(_scenario("cancellation cascade"))
+    assert chain.origin.evidence is not None and chain.origin.evidence.grpc_status == "DEADLINE_EXCEEDED"
+    assert chain.latency_cause is not None and chain.latency_cause.failed  # the cancelled query itself failed
+    # Without the timeout above, the cancelled server span is an origin of its own.
+    alone = failure_chains([s for s in _scenario("cancellation cascade") if s.service == "recs"])
+    assert [(c.origin.operation, c.origin.evidence and c.origin.evidence.kind) for c in alone] == [
+        ("SELECT history", "cancelled")
+    ]
+
+
+def test_critical_path_walks_back_from_the_end():
+    from analysis.critical_path import trace_critical_path
+
+    spans = to_spans(
+        [
+            S("root", "a", "GET /", duration_ms=100),
+            S("early", "a", "one", kind="Internal", parent="root", start_ms=0, duration_ms=30),
+            S("late", "a", "two", kind="Internal", parent="root", start_ms=40, duration_ms=50),
+            S(
+                "overlap", "a", "three", kind="Internal", parent="root", start_ms=35, duration_ms=10
+            ),  # ends before `late` ends
+            S("leaf", "a", "four", kind="Internal", parent="late", start_ms=45, duration_ms=20),
+        ],
+        TRACE,
+    )
+    names = {s.span_id: s.name for s in spans}
+    steps = [(names[s.span_id], s.self_ns // 10**6) for s in trace_critical_path(spans)]
+    # root: 90..100 and 30..35 are its own; late (40..90) minus leaf (45..65); overlap clamped to 35..40.
+    assert steps == [("GET /", 15), ("one", 30), ("three", 5), ("two", 30), ("four", 20)]
+    assert sum(self for _, self in steps) == 100
+
+
+def test_log_evidence_names_the_origin_error():
+    [chain] = failure_chains(_scenario("exception only in a log record"))
+    evidence = chain.origin.evidence
+    assert evidence is not None and evidence.log is not None and evidence.log.exception_type == "CardDeclined"
+    assert chain.origin.message == "card 4242 declined" and chain.origin.error_type == "CardDeclined"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.analysis.scenarios import ERROR, SCENARIOS, S, Scenario, to_request
+from tests.analysis.scenarios import ERROR, SCENARIOS, S, Scenario, to_logs_request, to_request
 
 PB = {"Content-Type": "application/x-protobuf"}
 
@@ -18,6 +18,10 @@ def _send(collector, spans: list[S], trace_id: str, twice: tuple[str, ...] = (),
         "/v1/traces", content=to_request(spans, trace_id, base_ns).SerializeToString(), headers=PB
     )
     assert response.status_code == 200
+    logs = to_logs_request(spans, trace_id, base_ns)
+    if logs.resource_logs:
+        response = collector.post("/v1/logs", content=logs.SerializeToString(), headers=PB)
+        assert response.status_code == 200, response.text
     if twice:
         again = [s for s in spans if s.id in twice]
         assert (
@@ -51,6 +55,10 @@ def test_scenario(collector, scenario: Scenario):
         assert chain["orphaned_entry"] == want.orphaned
         assert chain["hops"][-1]["span_id"] == chain["origin"]["span_id"]
         assert chain["hops"][0]["via"] == "entry"
+        assert chain["attempts"] == want.attempts
+        if want.cause:
+            cause = chain["latency_cause"]
+            assert f"{cause['service']} {cause['operation']}" == want.cause
 
 
 def test_async_hop_is_reached_through_the_link(collector):

@@ -1,14 +1,14 @@
-"""The "failed", "peer" and HTTP-status rules exist twice: in Python (`analysis.chains`, used on
-spans read with their attributes, as trace detail does) and in SQL (migrations 004 and 007, the
-columns /failures and alerting read). Both must say the same for every span of the scenario
-library and for the edge cases below."""
+"""The "failed", "peer", HTTP- and gRPC-status rules exist twice: in Python (`analysis.chains`,
+used on spans read with their attributes, as trace detail does) and in SQL (migrations 004, 007
+and 017, the columns /failures and alerting read). Both must say the same for every span of the
+scenario library and for the edge cases below."""
 
 from __future__ import annotations
 
 import os
 import time
 
-from analysis.chains import http_status, is_failed, peer
+from analysis.chains import grpc_status, http_status, is_failed, peer
 from storage.model.from_rows import ANALYSIS_COLUMNS, analysis_span_from_row
 from storage.trace_reader import TraceReader
 from tests.analysis.scenarios import ERROR, OK, SCENARIOS, S, to_request
@@ -27,6 +27,16 @@ EDGE_CASES = [
     S("server-with-peer-attrs", "web", "GET /", attrs={"server.address": "10.0.0.1"}),
     S("peer-order", "web", "q", kind="Client", attrs={"server.address": "db-host", "db.system": "mysql"}),
     S("error-and-ok-http", "web", "GET /", status=ERROR, attrs={"http.response.status_code": 200}),
+    S("grpc-server-internal", "rpc", "svc.Do", attrs={"rpc.grpc.status_code": 13}),
+    S("grpc-server-not-found", "rpc", "svc.Do", attrs={"rpc.grpc.status_code": 5}),
+    S("grpc-client-not-found", "rpc", "svc.Do", kind="Client", attrs={"rpc.grpc.status_code": 5}),
+    S("grpc-client-ok", "rpc", "svc.Do", kind="Client", attrs={"rpc.grpc.status_code": 0}),
+    S("grpc-ok-status", "rpc", "svc.Do", kind="Client", status=OK, attrs={"rpc.grpc.status_code": 14}),
+    S("grpc-as-text", "rpc", "svc.Do", kind="Client", attrs={"rpc.grpc.status_code": "UNAVAILABLE"}),
+    S("grpc-too-big", "rpc", "svc.Do", kind="Client", attrs={"rpc.grpc.status_code": "99999"}),
+    S("grpc-empty", "rpc", "svc.Do", kind="Client", attrs={"rpc.grpc.status_code": ""}),
+    S("client-404", "web", "GET", kind="Client", attrs={"http.status_code": 404}),
+    S("internal-500", "web", "work", kind="Internal", attrs={"http.status_code": 500}),
 ]
 
 
@@ -53,5 +63,6 @@ def test_python_and_sql_rules_agree_on_every_span(collector, ch):
             assert is_failed(span) == is_failed(derived), where
             assert peer(span) == peer(derived), where
             assert http_status(span) == http_status(derived), where
+            assert grpc_status(span) == grpc_status(derived), where
             compared += 1
     assert compared >= sum(len(spans) for spans in cases)

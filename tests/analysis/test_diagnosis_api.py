@@ -1,0 +1,119 @@
+"""The second level of diagnosis through OTLP -> ClickHouse -> the query API and alert payloads:
+evidence beyond the status, attempts, latency causes, versions and deploy onset."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from alerting.evaluator import _evidence
+from alerting.notifications import describe_onset
+from analysis.deploys import with_deploys
+from analysis.grouping import failure_groups
+from tests.analysis.scenarios import ERROR, SCENARIOS, S, to_logs_request, to_request
+
+PB = {"Content-Type": "application/x-protobuf"}
+MINUTE_NS = 60 * 10**9
+
+
+def _send(collector, spans: list[S], base_ns: int) -> str:
+    trace_id = os.urandom(16).hex()
+    body = to_request(spans, trace_id, base_ns).SerializeToString()
+    assert collector.post("/v1/traces", content=body, headers=PB).status_code == 200
+    logs = to_logs_request(spans, trace_id, base_ns)
+    if logs.resource_logs:
+        assert collector.post("/v1/logs", content=logs.SerializeToString(), headers=PB).status_code == 200
+    return trace_id
+
+
+def _renamed(prefix: str, service: str) -> list[S]:
+    """A scenario's spans, every service renamed into this test's own namespace."""
+    scenario = next(s for s in SCENARIOS if s.name.startswith(prefix))
+    return [S(**{**vars(span), "service": f"{service}-{span.service}"}) for span in scenario.spans]
+
+
+def _groups(collector, service: str) -> list[dict]:
+    response = collector.get("/api/v1/failures", params={"since": "2h", "service": service})
+    assert response.status_code == 200, response.text
+    return response.json()["groups"]
+
+
+def test_failures_carry_log_evidence_attempts_and_latency_cause(collector, service_name):
+    now = time.time_ns()
+    log_trace = _send(collector, _renamed("exception only in a log record", service_name), now - 5 * MINUTE_NS)
+    for i in range(3):
+        _send(collector, _renamed("retries that all fail", service_name), now - (4 - i) * MINUTE_NS)
+    for i in range(2):
+        _send(collector, _renamed("timeout with a slow database call", service_name), now - (3 - i) * MINUTE_NS)
+
+    logged = _groups(collector, f"{service_name}-shop")
+    [group] = logged
+    assert group["origin"]["operation"] == "charge card" and group["origin"]["error_type"] == "CardDeclined"
+    assert group["origin"]["evidence"]["log"]["exception_type"] == "CardDeclined"
+    assert group["example_trace_ids"] == [log_trace] and group["propagated_traces"] == 1
+
+    [retried] = _groups(collector, f"{service_name}-payment")
+    assert (retried["traces"], retried["attempts"]) == (3, 9)
+
+    [timeout] = [
+        g for g in _groups(collector, f"{service_name}-checkout") if g["origin"]["service"].endswith("checkout")
+    ]
+    assert timeout["origin"]["evidence"]["kind"] == "timeout"
+    cause = timeout["latency_cause"]
+    assert (cause["service"], cause["operation"], cause["traces"]) == (f"{service_name}-ledger", "INSERT entries", 2)
+    assert cause["median_self_ns"] == 940 * 10**6
+
+
+def test_trace_detail_has_the_critical_path(collector, service_name):
+    trace_id = _send(collector, _renamed("timeout with a slow database call", service_name), time.time_ns() - MINUTE_NS)
+    body = collector.get(f"/api/v1/traces/{trace_id}").json()
+    names = {s["span"]["span_id"]: s["span"]["name"] for s in body["spans"]}
+    # The root's own time, then the timed-out call, the ledger's handler and its INSERT (clamped).
+    assert [names[step["span_id"]] for step in body["critical_path"]] == [
+        "POST /orders",
+        "POST",
+        "POST /entries",
+        "SELECT accounts",
+        "INSERT entries",
+    ]
+    assert sum(step["self_ns"] for step in body["critical_path"]) == 1100 * 10**6
+    [chain] = body["failure_chains"]
+    assert chain["latency_cause"]["outlived_caller"] is True
+
+
+def test_a_deploy_that_starts_a_failure(collector, service_name):
+    now = time.time_ns()
+    api, ledger = f"{service_name}-api", f"{service_name}-ledger"
+
+    def trace(version: str, failing: bool, at_ns: int) -> str:
+        spans = [
+            S("root", api, "POST /pay", status=ERROR if failing else 0),
+            S("call", api, "POST", kind="Client", parent="root", status=ERROR if failing else 0),
+            S("in", ledger, "POST /entries", parent="call", version=version,
+              status=ERROR if failing else 0, exception=("LockTimeout", "row locked") if failing else None),
+        ]  # fmt: skip
+        return _send(collector, spans, at_ns)
+
+    trace("2.3.0", False, now - 40 * MINUTE_NS)  # the old version, healthy
+    trace("2.4.0", False, now - 10 * MINUTE_NS)  # 2.4.0 appears...
+    trace("2.4.0", True, now - 7 * MINUTE_NS)  # ...and three minutes later the failures begin
+    trace("2.4.0", True, now - 6 * MINUTE_NS)
+
+    [group] = _groups(collector, ledger)
+    assert group["versions"][0]["version"] == "2.4.0" and group["versions"][0]["traces"] == 2
+    onset = group["deploy_onset"]
+    assert onset["version"] == "2.4.0" and abs(onset["lead_ns"] - 3 * MINUTE_NS) < 10**9
+
+    deploys = collector.get("/api/v1/deploys", params={"since": "1h", "service": ledger}).json()["deploys"]
+    assert [d["version"] for d in deploys] == ["2.3.0", "2.4.0"]
+    assert collector.get("/api/v1/deploys", params={"since": "5m", "service": ledger}).json()["deploys"] == []
+
+    # The same failures on a version that had run for half an hour: no deploy onset.
+    store = collector.app.state.store
+    groups = failure_groups([store.traces.get_trace(trace("2.3.0", True, now - 5 * MINUTE_NS))])
+    [old] = with_deploys(groups, store.services.version_first_seen((ledger,)))
+    assert old.versions[0].version == "2.3.0" and old.deploy_onset is None
+    assert "3 min before the first failure" in describe_onset(
+        onset["version"], onset["first_seen_ns"], onset["lead_ns"]
+    )
+    assert _evidence(old) == "status Error, exception LockTimeout"
