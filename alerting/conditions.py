@@ -22,10 +22,10 @@ from alerting.rules import (
     SignatureCountRule,
 )
 from alerting.state import Observation
-from analysis.deploys import with_deploys
-from analysis.grouping import failure_groups
 from analysis.histograms import quantile as histogram_quantile
 from core.types import FailureGroup, TimeRange
+from diagnosis.report import failure_report
+from storage.compare_reader import CompareReader
 from storage.log_reader import SEVERITY_FLOOR, LogQuery, LogReader, search_terms
 from storage.metric_reader import MetricReader
 from storage.service_reader import ServiceReader
@@ -42,6 +42,7 @@ class Readers:
     services: ServiceReader
     logs: LogReader
     metrics: MetricReader
+    compare: CompareReader | None = None
 
 
 def window_of(rule: Rule, now_ns: int) -> TimeRange:
@@ -49,8 +50,7 @@ def window_of(rule: Rule, now_ns: int) -> TimeRange:
 
 
 def failure_groups_for(readers: Readers, window: TimeRange, service: str | None) -> list[FailureGroup]:
-    groups = failure_groups(readers.traces.failing_traces(window, MAX_TRACES).values(), service)
-    return with_deploys(groups, readers.services.version_first_seen(tuple({g.origin.service for g in groups})))
+    return failure_report(readers.traces, readers.services, readers.compare, window, MAX_TRACES, service).groups
 
 
 def observe(rule: Rule, readers: Readers, now_ns: int) -> list[Observation]:

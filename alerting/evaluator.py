@@ -16,7 +16,14 @@ from datetime import datetime, timezone
 
 from alerting.channels import ChannelRegistry
 from alerting.conditions import Readers, failure_groups_for, observe, window_of
-from alerting.notifications import ChainSummary, Notification, describe_cause, describe_onset, render
+from alerting.notifications import (
+    ChainSummary,
+    Notification,
+    describe_cause,
+    describe_delta,
+    describe_onset,
+    render,
+)
 from alerting.rules import Channel, Rule, Silence
 from alerting.state import Tracker, Transition
 from core.periodic import PeriodicThread
@@ -153,6 +160,7 @@ class Evaluator:
                 if g.deploy_onset
                 else None,
                 [v.version for v in g.versions],
+                [describe_delta(d.key, d.value, d.failing_share, d.healthy_share) for d in g.attribute_deltas],
             )
             for g in groups[:CHAINS]
         ]

@@ -39,6 +39,12 @@ class ChainSummary:
     latency_cause: str | None = None  # for timeouts: where the time went
     deploy: str | None = None  # the origin's new version, when the failures began right after it appeared
     versions: list[str] = field(default_factory=list)  # the origin's versions, most traces first
+    attribute_deltas: list[str] = field(default_factory=list)  # what the failing requests have in common
+
+
+def describe_delta(key: str, value: str, failing_share: float, healthy_share: float) -> str:
+    """`user.tier=free (92% of failures, 10% of successes)`."""
+    return f"{key}={value} ({failing_share:.0%} of failures, {healthy_share:.0%} of successes)"
 
 
 def _duration(ns: int) -> str:
@@ -107,6 +113,8 @@ def slack(n: Notification, dashboard_url: str) -> dict:
             lines.append(f"    time went to {chain.latency_cause}")
         if chain.deploy:
             lines.append(f"    deploy: {chain.deploy}")
+        if chain.attribute_deltas:
+            lines.append(f"    in common: {'; '.join(chain.attribute_deltas)}")
     lines.append(f"<{dashboard_url.rstrip('/')}/failures|Open the failures in hopscope>")
     return {"text": "\n".join(lines)}
 
@@ -121,6 +129,8 @@ def alertmanager(n: Notification, dashboard_url: str, receiver: str) -> dict:
             annotations["latency_cause"] = top.latency_cause
         if top.deploy:
             annotations["deploy"] = top.deploy
+        if top.attribute_deltas:
+            annotations["in_common"] = "; ".join(top.attribute_deltas)
         annotations["example_trace"] = (
             _trace_url(dashboard_url, top.example_trace_ids[0]) if top.example_trace_ids else ""
         )

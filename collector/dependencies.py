@@ -15,6 +15,7 @@ from collector.selfmetrics import SelfMetrics
 from collector.settings import Settings
 from collector.shedding import InflightBudget
 from storage.alert_objects import ApiKeyStore
+from storage.compare_reader import CompareReader
 from storage.log_reader import LogReader
 from storage.metric_reader import MetricReader
 from storage.service_reader import ServiceReader
@@ -54,6 +55,10 @@ def get_service_reader(store: Annotated[Store, Depends(get_store)]) -> ServiceRe
     return store.services
 
 
+def get_compare_reader(store: Annotated[Store, Depends(get_store)]) -> CompareReader:
+    return store.compare
+
+
 def get_self_metrics(request: Request) -> SelfMetrics:
     return request.app.state.metrics
 
@@ -84,6 +89,7 @@ PipelineDep = Annotated[IngestPipeline, Depends(get_pipeline)]
 TraceReaderDep = Annotated[TraceReader, Depends(get_trace_reader)]
 LogReaderDep = Annotated[LogReader, Depends(get_log_reader)]
 ServiceReaderDep = Annotated[ServiceReader, Depends(get_service_reader)]
+CompareReaderDep = Annotated[CompareReader, Depends(get_compare_reader)]
 MetricReaderDep = Annotated[MetricReader, Depends(get_metric_reader)]
 AlertingDep = Annotated[AlertingService, Depends(get_alerting)]
 KeysDep = Annotated[KeyRing, Depends(get_keys)]

@@ -22,6 +22,7 @@ from collector.api import (
     alert_channels,
     alert_rules,
     alerts,
+    compare,
     failures,
     logs,
     metrics,
@@ -52,6 +53,7 @@ _ROUTERS = (
     health.router,
     traces.router,
     failures.router,
+    compare.router,
     services.router,
     logs.router,
     metrics.router,
@@ -92,7 +94,7 @@ ROLLUP_LEASE, ALERTING_LEASE = "service-map-rollup", "alerting"
 
 
 def _alerting(store: Store, settings: Settings, config: AlertConfig | None, leases: LeaseKeeper) -> AlertingService:
-    readers = Readers(store.traces, store.services, store.logs, store.metrics)
+    readers = Readers(store.traces, store.services, store.logs, store.metrics, store.compare)
     secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
     return AlertingService(
         store.alerting,

@@ -182,6 +182,19 @@ class DeployOnset:
 
 
 @dataclass(frozen=True)
+class AttributeDelta:
+    """An attribute value over-represented among failing spans compared with healthy ones."""
+
+    source: str  # "span" or "resource"
+    key: str
+    value: str
+    failing: int  # sampled failing spans with it
+    healthy: int  # sampled healthy spans with it
+    failing_share: float  # of the sampled failing spans
+    healthy_share: float
+
+
+@dataclass(frozen=True)
 class FailureGroup:
     """All chains of one signature: one problem, however many requests it broke."""
 
@@ -201,3 +214,4 @@ class FailureGroup:
     latency_cause: GroupCause | None = None  # for timeouts and cancellations
     versions: tuple[VersionSeen, ...] = ()  # the origin service's versions, most traces first
     deploy_onset: DeployOnset | None = None
+    attribute_deltas: tuple[AttributeDelta, ...] = ()  # what its origin's failing spans have in common

@@ -20,6 +20,7 @@ from clickhouse_connect.driver.client import Client
 from storage.alert_objects import AlertRuleStore, ApiKeyStore, ChannelStore, SilenceStore
 from storage.alert_outbox import AlertOutbox
 from storage.alert_state import AlertStateStore
+from storage.compare_reader import CompareReader
 from storage.connection import connect, describe
 from storage.errors import ConfigurationError, StorageUnavailable
 from storage.ingest import RowEncoder, Rows, row_encoder
@@ -88,6 +89,7 @@ class Store:
         self.logs = LogReader(log_client)
         self.metrics = MetricReader(self._reader_client)
         self.services = ServiceReader(self._reader_client)
+        self.compare = CompareReader(self._reader_client)
         self.alerting = AlertStores(
             AlertRuleStore(self._alert_client),
             ChannelStore(self._alert_client),

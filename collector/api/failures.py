@@ -7,11 +7,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
-from analysis.deploys import with_deploys
-from analysis.grouping import failure_groups
 from collector.api import params
-from collector.dependencies import ServiceReaderDep, TraceReaderDep
+from collector.dependencies import CompareReaderDep, ServiceReaderDep, TraceReaderDep
 from core.types import FailureGroup
+from diagnosis.report import failure_report
 
 router = APIRouter(prefix="/api/v1", tags=["failures"])
 MAX_TRACES = 20_000
@@ -30,15 +29,18 @@ class Failures:
 def get_failures(
     traces: TraceReaderDep,
     services: ServiceReaderDep,
+    compare: CompareReaderDep,
     since: str | None = None,
     until: str | None = None,
     service: str | None = Query(None, description="only chains that pass through this service"),
     kind: Literal["propagated", "absorbed"] | None = Query(None, description="only propagated or absorbed chains"),
     max_traces: int = Query(5_000, description=f"failing traces analysed, newest first (at most {MAX_TRACES})"),
+    deltas: bool = Query(True, description="attribute values the failing origin spans have in common (top groups)"),
 ) -> Failures:
     window = params.time_range(since, until)
     limit = params.limit(max_traces, MAX_TRACES)
-    failing = traces.failing_traces(window, limit)
-    groups = failure_groups(failing.values(), service, None if kind is None else kind == "propagated")
-    groups = with_deploys(groups, services.version_first_seen(tuple({g.origin.service for g in groups})))
-    return Failures(window.since_ns, window.until_ns, len(failing), len(failing) >= limit, groups)
+    report = failure_report(
+        traces, services, compare if deltas else None, window, limit, service,
+        None if kind is None else kind == "propagated",
+    )  # fmt: skip
+    return Failures(window.since_ns, window.until_ns, report.traces_analyzed, report.truncated, report.groups)

@@ -107,6 +107,7 @@ channels:
         chain = body["chains"][0]
         assert (chain["origin_service"], chain["origin_operation"]) == ("ledger", "INSERT")
         assert chain["path"] == ["frontend", "checkout", "payment", "ledger"] and chain["propagated"]
+        assert chain["attempts"] >= chain["traces"] and "status Error" in chain["evidence"]
         assert chain["example_trace_urls"][0].startswith("http://dash.example/trace?trace_id=")
         headers = {k.lower(): v for k, v in generic["headers"].items()}
         assert verify(

@@ -74,3 +74,35 @@ def test_signature_follows_the_documented_recipe():
     assert not verify("wrong", sent["X-Hopscope-Timestamp"], body, expected, now=1_795_300_100)
     assert not verify("s3cret", sent["X-Hopscope-Timestamp"], body, expected, now=1_795_309_999)  # stale
     assert "X-Hopscope-Signature" not in headers(FIRING.id, body, None, timestamp=1)
+
+
+def test_every_format_says_where_the_time_went_the_deploy_and_what_failures_share():
+    from dataclasses import replace
+
+    from alerting.notifications import describe_cause, describe_delta, describe_onset
+
+    chain = replace(
+        CHAIN,
+        attempts=31,
+        evidence="status Error, exception sqlite3.OperationalError",
+        latency_cause=describe_cause("ledger", "INSERT entries", 940 * 10**6, 0.94, 12),
+        deploy=describe_onset("2.4.0", 1_795_000_000 * 10**9, 3 * 60 * 10**9),
+        versions=["2.4.0"],
+        attribute_deltas=[describe_delta("user.tier", "free", 0.92, 0.1)],
+    )
+    firing = replace(FIRING, chains=[chain])
+    generic = json.loads(render(firing, "generic", DASH, "oncall"))["chains"][0]
+    assert (
+        generic["latency_cause"] == "ledger INSERT entries: 940 ms self time (94% of the timed-out call), in 12 traces"
+    )
+    assert generic["deploy"] == "started with 2.4.0, first seen 11:06 UTC, 3 min before the first failure"
+    assert generic["attribute_deltas"] == ["user.tier=free (92% of failures, 10% of successes)"]
+    assert generic["attempts"] == 31 and generic["versions"] == ["2.4.0"]
+    text = json.loads(render(firing, "slack", DASH, "oncall"))["text"]
+    assert "time went to ledger INSERT entries: 940 ms" in text and "deploy: started with 2.4.0" in text
+    assert "in common: user.tier=free (92% of failures" in text
+    annotations = json.loads(render(firing, "alertmanager", DASH, "oncall"))["alerts"][0]["annotations"]
+    assert annotations["latency_cause"].startswith("ledger INSERT entries") and annotations["deploy"].startswith(
+        "started"
+    )
+    assert annotations["in_common"].startswith("user.tier=free")

@@ -117,3 +117,51 @@ def test_a_deploy_that_starts_a_failure(collector, service_name):
         onset["version"], onset["first_seen_ns"], onset["lead_ns"]
     )
     assert _evidence(old) == "status Error, exception LockTimeout"
+
+
+def test_compare_ranks_what_failing_requests_have_in_common(collector, service_name):
+    """200 requests: failures are mostly free-tier users on node-7; each carries a unique request id."""
+    now = time.time_ns()
+    spans, expected_free = [], [0, 0]
+    for i in range(200):
+        failing = i % 4 == 0  # 50 failing, 150 healthy
+        tier = "free" if (failing and i % 20 != 0) or (not failing and i % 10 == 1) else "paid"
+        expected_free[failing] += tier == "free"
+        attrs = {
+            "user.tier": tier,
+            "request.id": f"req-{i}",
+            "http.response.status_code": 500 if failing else 200,
+            "net.host": "node-7" if failing and i % 8 == 0 else f"node-{i % 5}",
+        }
+        spans.append(
+            S(f"s{i}", service_name, "POST /checkout", attrs=attrs, status=ERROR if failing else 0, start_ms=i)
+        )
+    _send(collector, spans, now - 10 * MINUTE_NS)
+
+    response = collector.get(
+        "/api/v1/compare", params={"since": "1h", "service": service_name, "operation": "POST /checkout"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["failing_spans"], body["healthy_spans"]) == (50, 150)
+    assert (body["sampled_failing"], body["sampled_healthy"]) == (50, 150)
+    top = body["deltas"][0]
+    assert (top["key"], top["value"], top["source"]) == ("user.tier", "free", "span")
+    assert top["failing_share"] == round(expected_free[True] / 50, 4)
+    assert top["healthy_share"] == round(expected_free[False] / 150, 4)
+    keys = {d["key"] for d in body["deltas"]}
+    assert "request.id" not in keys and "http.response.status_code" not in keys
+    assert any(d["key"] == "net.host" and d["value"] == "node-7" for d in body["deltas"])
+    assert all(d["failing_share"] > d["healthy_share"] for d in body["deltas"])
+
+    [group] = _groups(collector, service_name)
+    assert group["attribute_deltas"][0]["value"] == "free" and len(group["attribute_deltas"]) <= 3
+
+    # A filter by attribute narrows both sides; nothing failing leaves nothing to compare.
+    narrowed = collector.get(
+        "/api/v1/compare", params={"since": "1h", "service": service_name, "attr": "user.tier=paid"}
+    ).json()
+    assert narrowed["failing_spans"] + narrowed["healthy_spans"] == 200 - sum(expected_free)
+    empty = collector.get("/api/v1/compare", params={"since": "1h", "service": service_name + "-none"}).json()
+    assert empty["deltas"] == [] and empty["failing_spans"] == 0
+    assert collector.get("/api/v1/compare", params={"since": "yesterday"}).status_code == 400

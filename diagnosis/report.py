@@ -1,0 +1,50 @@
+"""Failure groups of a time range, complete: chains grouped by signature, with deploy onset and the
+attribute values their failing origin spans have in common."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from analysis.deploys import with_deploys
+from analysis.grouping import failure_groups
+from core.types import FailureGroup, TimeRange
+from storage.compare_reader import CompareReader
+from storage.service_reader import ServiceReader
+from storage.trace_reader import TraceQuery, TraceReader
+
+DELTAS_PER_GROUP = 3
+GROUPS_WITH_DELTAS = 10  # each costs one bounded comparison query
+
+
+@dataclass(frozen=True)
+class FailureReport:
+    groups: list[FailureGroup]
+    traces_analyzed: int
+    truncated: bool  # more failing traces existed than were analysed (the newest were kept)
+
+
+def failure_report(
+    traces: TraceReader,
+    services: ServiceReader,
+    compare: CompareReader | None,
+    window: TimeRange,
+    limit: int,
+    service: str | None = None,
+    propagated: bool | None = None,
+) -> FailureReport:
+    """The groups of the newest `limit` failing traces in `window`; attribute deltas for the first
+    GROUPS_WITH_DELTAS groups when a `compare` reader is given."""
+    failing = traces.failing_traces(window, limit)
+    groups = failure_groups(failing.values(), service, propagated)
+    groups = with_deploys(groups, services.version_first_seen(tuple({g.origin.service for g in groups})))
+    if compare is not None:
+        groups = [
+            replace(g, attribute_deltas=tuple(_deltas(compare, g, window))) if i < GROUPS_WITH_DELTAS else g
+            for i, g in enumerate(groups)
+        ]
+    return FailureReport(groups, len(failing), len(failing) >= limit)
+
+
+def _deltas(compare: CompareReader, group: FailureGroup, window: TimeRange):
+    query = TraceQuery(service=group.origin.service, operation=group.origin.operation)
+    return compare.compare(query, window, limit=DELTAS_PER_GROUP, per_side=5_000).deltas
