@@ -8,8 +8,11 @@
    combinations, half propagated and half absorbed), plus one log record per failing span and
    one per 20 other spans.
    The service map is rolled up for the day, as a collector running all day would have done.
-2. Starts `hopscope collector` on it and times the query API from this process: a trace by id,
-   /failures over the last hour, /services and /service-map over 24 h, and a log search.
+   One more trace has 20,000 spans: a 200-hop chain ending in a timeout, the rest fanned out under it.
+2. Starts `hopscope collector` on it and times the query API from this process: a trace by id, the
+   20,000-span trace, /failures over the last hour (with and without attribute deltas), /compare
+   for the most failing operation over 24 h and for a whole service over 1 h, /services and
+   /service-map over 24 h, and a log search.
 Prints p50/p95 per query.
 """
 
@@ -77,6 +80,30 @@ WHERE StatusCode = 'Error' OR cityHash64(SpanId) % 20 = 0
 """
 
 
+# A 20,000-span trace: spans 0..199 a chain (server, client, server ...) whose last span times out,
+# the others fanned out under the chain's spans.
+BIG_TRACE_SQL = """
+INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, Duration,
+    StatusCode, `Events.Timestamp`, `Events.Name`, `Events.Attributes`)
+SELECT
+    fromUnixTimestamp64Nano(toInt64({start_ns:Int64} + if(n < 200, n, n % 200) * 1000000)) AS Timestamp,
+    {trace_id:String},
+    lower(hex(reinterpretAsFixedString(cityHash64(n, 'big')))),
+    multiIf(n = 0, '', n < 200, lower(hex(reinterpretAsFixedString(cityHash64(n - 1, 'big')))),
+            lower(hex(reinterpretAsFixedString(cityHash64(n % 199, 'big'))))),
+    multiIf(n >= 200, 'cache get', n % 2 = 0, concat('GET /hop', toString(n)), 'GET'),
+    multiIf(n >= 200, 'Internal', n % 2 = 0, 'Server', 'Client'),
+    concat('big-', toString(intDiv(n % 200, 2) % 10)),
+    toUInt64(if(n < 200, 5000 - n, 1) * 1000000),
+    if(n < 200, 'Error', 'Unset'),
+    if(n = 199, [Timestamp], []),
+    if(n = 199, ['exception'], []),
+    if(n = 199, [map('exception.type', 'ReadTimeout', 'exception.message', 'timed out')], [])
+FROM (SELECT number AS n FROM numbers(20000))
+"""
+BIG_TRACE_ID = "b" * 32
+
+
 def _load(data_dir: str, spans: int, out) -> None:
     """In its own process: chDB opens one path per process."""
     sys.path.insert(0, str(ROOT))
@@ -94,6 +121,7 @@ def _load(data_dir: str, spans: int, out) -> None:
         settings={"max_insert_threads": 2},
     )
     client.command(LOGS_SQL)
+    client.command(BIG_TRACE_SQL, parameters={"start_ns": now - 1800 * 10**9, "trace_id": BIG_TRACE_ID})
     client.command("OPTIMIZE TABLE otel_traces FINAL")
     loaded = time.monotonic() - started
     # A collector running all day would have rolled the service map up minute by minute.
@@ -107,8 +135,13 @@ def _load(data_dir: str, spans: int, out) -> None:
         "SELECT TraceId FROM otel_traces WHERE Timestamp > now() - INTERVAL 23 HOUR AND SpanKind = 'Server' "
         "AND ParentSpanId = '' ORDER BY cityHash64(TraceId) LIMIT 200"
     ).result_rows
+    worst = client.query(
+        "SELECT ServiceName, SpanName FROM otel_traces WHERE HopscopeFailed = 1 AND SpanKind = 'Server' "
+        "GROUP BY ServiceName, SpanName ORDER BY count() DESC LIMIT 1"
+    ).result_rows[0]
     out.put(
         {
+            "worst_operation": list(worst),
             "seconds": loaded,
             "spans": counts[0],
             "logs": counts[1],
@@ -160,9 +193,20 @@ def main() -> None:
             httpx.Client(base_url=collector.url) as client,
         ):
             ids = loaded["trace_ids"]
+            service, operation = loaded["worst_operation"]
             cases = {
                 "trace by id": lambda: _timed(client, f"/api/v1/traces/{random.choice(ids)}", {}, 1),
+                "20,000-span trace": lambda: _timed(client, f"/api/v1/traces/{BIG_TRACE_ID}", {}, 1),
                 "/failures over 1 h": lambda: _timed(client, "/api/v1/failures", {"since": "1h"}, 1),
+                "/failures 1 h, no deltas": lambda: _timed(
+                    client, "/api/v1/failures", {"since": "1h", "deltas": "false"}, 1
+                ),
+                "/compare operation 24 h": lambda: _timed(
+                    client, "/api/v1/compare", {"since": "24h", "service": service, "operation": operation}, 1
+                ),
+                "/compare service 1 h": lambda: _timed(
+                    client, "/api/v1/compare", {"since": "1h", "service": service}, 1
+                ),
                 "/services over 24 h": lambda: _timed(client, "/api/v1/services", {"since": "24h"}, 1),
                 "/service-map over 24 h": lambda: _timed(client, "/api/v1/service-map", {"since": "24h"}, 1),
                 "log search over 24 h": lambda: _timed(
@@ -175,7 +219,7 @@ def main() -> None:
                 times = [run()[0] for _ in range(args.repeat)]
                 times.sort()
                 results[name] = (statistics.median(times), times[int(len(times) * 0.95) - 1 if len(times) > 1 else 0])
-                print(f"{name:26} p50 {results[name][0]:8.1f} ms   p95 {results[name][1]:8.1f} ms", flush=True)
+                print(f"{name:28} p50 {results[name][0]:8.1f} ms   p95 {results[name][1]:8.1f} ms", flush=True)
             failures = client.get("/api/v1/failures", params={"since": "1h"}).json()
             print(f"/failures over 1 h: {failures['traces_analyzed']} failing traces, {len(failures['groups'])} groups")
     print(json.dumps({k: {"p50_ms": round(v[0], 1), "p95_ms": round(v[1], 1)} for k, v in results.items()}))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from clickhouse_connect.driver.client import Client
 
+from core.gcpause import gc_paused
 from core.types import LogEvidence, Span, TimeRange
 from storage.model.from_rows import ANALYSIS_COLUMNS, SPAN_COLUMNS, analysis_span_from_row, span_from_row
 from storage.sql_text import compose
@@ -167,7 +168,8 @@ class TraceReader:
     def get_trace(self, trace_id: str) -> list[Span]:
         """All spans of one trace; an empty list when the trace is unknown."""
         result = self._client.query(_TRACE_SPANS, parameters={"trace_id": trace_id})
-        spans = [span_from_row(row) for row in result.result_rows]
+        with gc_paused():
+            spans = [span_from_row(row) for row in result.result_rows]
         if not spans:
             return spans
         rows = self._client.query(
@@ -191,8 +193,9 @@ class TraceReader:
                 "until": time_range.until_ns + TRACE_MARGIN_NS,
             },
         )
-        for row in result.result_rows:
-            spans[row[0]].append(analysis_span_from_row(row))
+        with gc_paused():
+            for row in result.result_rows:
+                spans[row[0]].append(analysis_span_from_row(row))
         evidence = self._client.query(
             _LOG_EVIDENCE,
             parameters={

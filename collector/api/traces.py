@@ -6,7 +6,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from analysis.chains import failure_chains, is_failed
@@ -14,6 +15,7 @@ from analysis.critical_path import trace_critical_path
 from collector.api import params
 from collector.api.errors import ApiError
 from collector.dependencies import LogReaderDep, TraceReaderDep
+from core.gcpause import gc_paused
 from core.types import CriticalStep, FailureChain, Span
 from storage.log_reader import LogRecord
 from storage.trace_reader import TraceQuery, TraceSummary
@@ -75,7 +77,7 @@ def search_traces(
 
 
 @router.get("/traces/{trace_id}", response_model=TraceDetail, summary="One trace: spans, logs, failure chains")
-async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep) -> TraceDetail:
+async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep) -> Response:
     """Spans keep nanosecond timestamps (`start_ns`, `duration_ns`). 404 for an unknown trace."""
     trace_id = params.trace_id(trace_id)
     # Spans and logs are read at once, on separate engine sessions.
@@ -84,11 +86,24 @@ async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep) -
     )
     if not spans:
         raise ApiError(404, "trace not found", f"no spans stored for trace {trace_id}")
+    # Analysed and serialized off the event loop; a 20,000-span trace is ~9 MB of JSON.
+    body = await run_in_threadpool(_detail_json, trace_id, spans, records)
+    return Response(content=body, media_type="application/json")
+
+
+_DETAIL = TypeAdapter(TraceDetail)
+
+
+def _detail_json(trace_id: str, spans: list[Span], records: list[LogRecord]) -> bytes:
+    """The trace detail as JSON, serialized straight from the dataclasses (FastAPI's own path would
+    copy them into dicts and validate them again: most of the time of a large trace)."""
     spans.sort(key=lambda s: (s.start_ns, s.span_id))
-    return TraceDetail(
-        trace_id=trace_id,
-        spans=[TraceSpan(s, is_failed(s)) for s in spans],
-        logs=records,
-        failure_chains=failure_chains(spans),
-        critical_path=trace_critical_path(spans),
-    )
+    with gc_paused():
+        detail = TraceDetail(
+            trace_id=trace_id,
+            spans=[TraceSpan(s, is_failed(s)) for s in spans],
+            logs=records,
+            failure_chains=failure_chains(spans),
+            critical_path=trace_critical_path(spans),
+        )
+        return _DETAIL.dump_json(detail)

@@ -133,3 +133,49 @@ def test_a_ten_thousand_span_trace(collector):
     assert chain["origin"]["operation"] == "INSERT" and chain["services"] == ["batch", "worker"]
     assert not chain["propagated"] and len(chain["hops"]) == 4
     assert took < 10, f"{took:.1f}s for a 10,000-span trace"
+
+
+def big_trace_spans(chain_length: int = 200, total: int = 20_000) -> list[S]:
+    """A 200-hop chain (server -> client -> server ... across 10 services) whose last span fails
+    with a timeout over a slow query, and the rest of the 20,000 spans fanned out under its hops."""
+    spans: list[S] = []
+    for d in range(chain_length):
+        service = f"svc{d // 2 % 10}"
+        server = d % 2 == 0
+        spans.append(
+            S(
+                f"h{d}",
+                service,
+                f"GET /hop{d}" if server else "GET",
+                kind="Server" if server else "Client",
+                parent=f"h{d - 1}" if d else "",
+                status=ERROR,
+                exception=("ReadTimeout", "timed out") if d == chain_length - 1 else None,
+                start_ms=d,
+                duration_ms=5000 - d,
+            )
+        )
+    spans.append(S("q", "svc9", "SELECT slow", kind="Client", parent=f"h{chain_length - 1}", start_ms=300, duration_ms=4000,
+                   attrs={"db.system": "postgresql"}))  # fmt: skip
+    for i in range(total - len(spans)):
+        spans.append(S(f"f{i}", f"svc{i % 10}", "cache get", kind="Internal", parent=f"h{i % (chain_length - 1)}",
+                       start_ms=i % chain_length, duration_ms=1))  # fmt: skip
+    return spans
+
+
+def test_a_twenty_thousand_span_trace_with_a_200_hop_chain(collector):
+    spans = big_trace_spans()
+    assert len(spans) == 20_000
+    trace_id = os.urandom(16).hex()
+    for start in range(0, len(spans), 4000):
+        _send(collector, spans[start : start + 4000], trace_id)
+    started = time.monotonic()
+    body = collector.get(f"/api/v1/traces/{trace_id}").json()
+    took = time.monotonic() - started
+    assert len(body["spans"]) == 20_000
+    [chain] = body["failure_chains"]
+    assert len(chain["hops"]) == 200 and chain["propagated"] and chain["origin"]["operation"] == "GET"
+    assert chain["latency_cause"]["operation"] == "SELECT slow"
+    on_path = {step["span_id"] for step in body["critical_path"]}
+    assert {hop["span_id"] for hop in chain["hops"]} <= on_path
+    print(f"20,000-span trace detail: {took * 1000:.0f} ms")
