@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -294,7 +294,7 @@ def _chain(
         node = above
     path.reverse()
     hops = tuple(
-        Hop(s.span_id, s.service, s.name, s.kind, s.status_code, s.span_id in failed, s.duration_ns, via)
+        Hop(s.span_id, s.service, s.name, s.kind, s.status_code, s.span_id in failed, s.duration_ns, via, s.trace_id)
         for s, via in path
     )
     services: list[str] = []
@@ -334,3 +334,62 @@ def latency_cause(symptom: Span, children: dict[str, list[Span]], by_id: dict[st
         failed=is_failed(span),
         outlived_caller=span.span_id != symptom.span_id and span.start_ns + span.duration_ns > end,
     )
+
+
+MAX_ASYNC_DEPTH = 3
+
+
+def with_upstream(
+    chain: FailureChain, traces: Mapping[str, Mapping[str, Span]], max_depth: int = MAX_ASYNC_DEPTH
+) -> FailureChain:
+    """The chain continued upwards across traces: while its top span links to a span of another
+    trace (a consumer to its producer), the producer's path from the top of its trace is put in
+    front, the broker hop marked "async". `traces` maps trace id -> span id -> span (the chain's
+    own trace included); producers not in it end the walk, and so does `max_depth` (`async_cut`)."""
+    own = traces.get(chain.trace_id, {})
+    top = own.get(chain.hops[0].span_id)
+    hops, upstream, cut = list(chain.hops), list[str](), False
+    while top is not None:
+        link = next(((t, s) for t, s in top.links if t != top.trace_id and t in traces and s in traces[t]), None)
+        if link is None:
+            break
+        if len(upstream) == max_depth or link[0] in upstream or link[0] == chain.trace_id:
+            cut = len(upstream) == max_depth
+            break
+        producer = traces[link[0]]
+        path = _path_to_top(producer, link[1])
+        hops[0] = replace(hops[0], via="async")
+        hops = [
+            Hop(s.span_id, s.service, s.name, s.kind, s.status_code, is_failed(s), s.duration_ns, via, s.trace_id)
+            for s, via in path
+        ] + hops
+        upstream.append(link[0])
+        top = path[0][0]
+    if not upstream:
+        return replace(chain, async_cut=True) if cut else chain
+    services: list[str] = []
+    for hop in hops:
+        if hop.service not in services:
+            services.append(hop.service)
+    return replace(chain, hops=tuple(hops), services=tuple(services), upstream_traces=tuple(upstream), async_cut=cut)
+
+
+def _path_to_top(spans: Mapping[str, Span], span_id: str) -> list[tuple[Span, str]]:
+    """The spans from the top of a trace down to `span_id`, each with how it was reached."""
+    path = [(spans[span_id], "entry")]
+    seen = {span_id}
+    while True:
+        span = path[-1][0]
+        above, via = None, "child"
+        if span.parent_span_id in spans:
+            above = span.parent_span_id
+        else:
+            above = next((s for t, s in span.links if t == span.trace_id and s in spans), None)
+            via = "link"
+        if above is None or above in seen:
+            break
+        path[-1] = (span, via)
+        path.append((spans[above], "entry"))
+        seen.add(above)
+    path.reverse()
+    return path

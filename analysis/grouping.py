@@ -26,12 +26,20 @@ def failure_groups(
 ) -> list[FailureGroup]:
     """The chains of these traces grouped by signature, optionally only those through `service`
     and only propagated (True) or absorbed (False) ones."""
-    chains = [chain for spans in traces for chain in failure_chains(spans)]
+    return group_chains(
+        filter_chains([chain for spans in traces for chain in failure_chains(spans)], service, propagated)
+    )
+
+
+def filter_chains(
+    chains: list[FailureChain], service: str | None = None, propagated: bool | None = None
+) -> list[FailureChain]:
+    """Only chains through `service`, and only propagated (True) or absorbed (False) ones."""
     if service:
         chains = [c for c in chains if service in c.services]
     if propagated is not None:
         chains = [c for c in chains if c.propagated == propagated]
-    return group_chains(chains)
+    return chains
 
 
 def _group(signature: str, chains: list[FailureChain]) -> FailureGroup:

@@ -74,7 +74,8 @@ class Hop:
     status_code: str
     failed: bool
     duration_ns: int
-    via: str  # how this span was reached from the one above: "entry", "child" or "link"
+    via: str  # how this span was reached from the one above: "entry", "child", "link" or "async"
+    trace_id: str = ""  # the span's trace: another trace than the chain's for hops before an async one
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,8 @@ class FailureChain:
     attempts: int = 1  # chains of this signature in the trace (retries of one failing call count once)
     latency_cause: LatencyCause | None = None  # for timeouts and cancellations
     version: str = ""  # the origin's service.version
+    upstream_traces: tuple[str, ...] = ()  # producer traces whose path comes before the chain's own
+    async_cut: bool = False  # a producer further up was not followed (the walk's bounds)
 
     @property
     def entry(self) -> Hop:

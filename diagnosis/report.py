@@ -6,14 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from analysis.deploys import with_deploys
-from analysis.grouping import failure_groups
+from analysis.grouping import filter_chains, group_chains
 from core.types import FailureGroup, TimeRange
+from diagnosis.async_hops import with_producers
 from storage.compare_reader import CompareReader
 from storage.service_reader import ServiceReader
 from storage.trace_reader import TraceQuery, TraceReader
 
 DELTAS_PER_GROUP = 3
 GROUPS_WITH_DELTAS = 10  # each costs one bounded comparison query
+MAX_PRODUCER_TRACES = 1_000  # read to continue consumers' chains up through their producers
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ def failure_report(
     """The groups of the newest `limit` failing traces in `window`; attribute deltas for the first
     GROUPS_WITH_DELTAS groups when a `compare` reader is given."""
     failing = traces.failing_traces(window, limit)
-    groups = failure_groups(failing.values(), service, propagated)
+    chains = with_producers(traces, failing, MAX_PRODUCER_TRACES)
+    groups = group_chains(filter_chains(chains, service, propagated))
     groups = with_deploys(groups, services.version_first_seen(tuple({g.origin.service for g in groups})))
     if compare is not None:
         groups = [

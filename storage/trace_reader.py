@@ -104,6 +104,14 @@ WHERE TraceId IN {trace_ids:Array(String)}
 )
 
 
+# Traces with a span linking to one of these traces (consumers of their messages).
+_LINKING_TRACES = """
+SELECT DISTINCT TraceId FROM otel_traces
+WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({until:Int64})
+  AND hasAny(Links.TraceId, {trace_ids:Array(String)}) AND NOT has({trace_ids:Array(String)}, TraceId)
+LIMIT {limit:UInt32}
+"""
+
 _TRACE_SEARCH = """
 SELECT TraceId FROM otel_traces
 WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until:Int64})
@@ -182,6 +190,18 @@ class TraceReader:
         for analysis: failure, peer and HTTP status precomputed, attribute maps left empty."""
         params = {"since": time_range.since_ns, "until": time_range.until_ns, "limit": limit}
         trace_ids = [row[0] for row in self._client.query(_FAILING_TRACES, parameters=params).result_rows]
+        return self.spans_of_traces(trace_ids, time_range)
+
+    def linking_traces(self, trace_ids: list[str], time_range: TimeRange, limit: int) -> list[str]:
+        """Up to `limit` other traces with a span that links to one of `trace_ids` (in the range)."""
+        if not trace_ids:
+            return []
+        params = {"trace_ids": trace_ids, "since": time_range.since_ns, "until": time_range.until_ns, "limit": limit}
+        return [row[0] for row in self._client.query(_LINKING_TRACES, parameters=params).result_rows]
+
+    def spans_of_traces(self, trace_ids: list[str], time_range: TimeRange) -> dict[str, list[Span]]:
+        """The spans of these traces that started in the range (widened by a margin), for analysis:
+        failure, peer and status precomputed, attribute maps left empty, log evidence attached."""
         if not trace_ids:
             return {}
         spans: dict[str, list[Span]] = {trace_id: [] for trace_id in trace_ids}

@@ -17,6 +17,7 @@ from collector.api.errors import ApiError
 from collector.dependencies import LogReaderDep, TraceReaderDep
 from core.gcpause import gc_paused
 from core.types import CriticalStep, FailureChain, Span
+from diagnosis.async_hops import LinkedTraces, continued, downstream_failures, linked_traces
 from storage.log_reader import LogRecord
 from storage.trace_reader import TraceQuery, TraceSummary
 
@@ -34,8 +35,10 @@ class TraceDetail:
     trace_id: str
     spans: list[TraceSpan]
     logs: list[LogRecord]
-    failure_chains: list[FailureChain]
+    failure_chains: list[FailureChain]  # continued up through producer traces (hops via "async")
     critical_path: list[CriticalStep]  # from the longest root: the spans that decided when it ended
+    async_failure_chains: list[FailureChain]  # failures of consumer traces linked to this trace's spans
+    async_cut: bool  # linked traces were left unread (at most 50, 3 broker hops)
 
 
 MAX_LIMIT = 1000
@@ -87,14 +90,15 @@ async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep) -
     if not spans:
         raise ApiError(404, "trace not found", f"no spans stored for trace {trace_id}")
     # Analysed and serialized off the event loop; a 20,000-span trace is ~9 MB of JSON.
-    body = await run_in_threadpool(_detail_json, trace_id, spans, records)
+    linked = await run_in_threadpool(linked_traces, traces, {trace_id: spans})
+    body = await run_in_threadpool(_detail_json, trace_id, spans, records, linked)
     return Response(content=body, media_type="application/json")
 
 
 _DETAIL = TypeAdapter(TraceDetail)
 
 
-def _detail_json(trace_id: str, spans: list[Span], records: list[LogRecord]) -> bytes:
+def _detail_json(trace_id: str, spans: list[Span], records: list[LogRecord], linked: LinkedTraces) -> bytes:
     """The trace detail as JSON, serialized straight from the dataclasses (FastAPI's own path would
     copy them into dicts and validate them again: most of the time of a large trace)."""
     spans.sort(key=lambda s: (s.start_ns, s.span_id))
@@ -103,7 +107,9 @@ def _detail_json(trace_id: str, spans: list[Span], records: list[LogRecord]) -> 
             trace_id=trace_id,
             spans=[TraceSpan(s, is_failed(s)) for s in spans],
             logs=records,
-            failure_chains=failure_chains(spans),
+            failure_chains=continued(failure_chains(spans), linked),
             critical_path=trace_critical_path(spans),
+            async_failure_chains=downstream_failures(trace_id, linked),
+            async_cut=linked.cut,
         )
         return _DETAIL.dump_json(detail)

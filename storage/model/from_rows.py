@@ -8,13 +8,13 @@ from core.types import Span, SpanEvent
 _HEAD = """TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName,
     toUnixTimestamp64Nano(Timestamp) AS StartNs, Duration, StatusCode, StatusMessage,
     arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp) AS EventNs, Events.Name, Events.Attributes,
-    Links.TraceId, Links.SpanId, ResourceAttributes['service.version']"""
+    Links.TraceId, Links.SpanId, HopscopeVersion"""
 _HEAD_WIDTH = 16
 
 # Everything a span shows (trace detail).
 SPAN_COLUMNS = _HEAD + ", SpanAttributes, ScopeName"
 
-# For failure analysis: the derived columns (migrations 004, 007, 017) instead of the attribute maps.
+# For failure analysis: the derived columns (migrations 004, 007, 017, 018) instead of the attribute maps.
 ANALYSIS_COLUMNS = _HEAD + ", HopscopeFailed, HopscopePeer, HopscopeHttpStatus, HopscopeGrpcStatus"
 
 

@@ -31,7 +31,7 @@ class S:
     message: str = ""
     attrs: dict = field(default_factory=dict)
     exception: tuple[str, str] | None = None
-    links: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()  # span ids of this scenario, or "<trace id>/<span id>" of another trace
     start_ms: int = 0
     duration_ms: int = 10
     log: tuple[int, str, str] | None = (
@@ -57,6 +57,12 @@ class Scenario:
     spans: list[S]
     chains: list[Chain]
     send_twice: tuple[str, ...] = ()
+
+
+def _linked(trace_id: str, linked: str) -> tuple[str, str]:
+    """A link names a span of the same scenario (`"pub"`) or of another trace (`"<trace id>/pub"`)."""
+    other, _, name = linked.rpartition("/")
+    return other or trace_id, name
 
 
 def span_id(trace_id: str, name: str) -> bytes:
@@ -92,7 +98,8 @@ def to_request(spans: list[S], trace_id: str, base_ns: int | None = None) -> Exp
             for key, value in (("exception.type", spec.exception[0]), ("exception.message", spec.exception[1])):
                 event.attributes.add(key=key, value=AnyValue(string_value=value))
         for linked in spec.links:
-            span.links.add(trace_id=bytes.fromhex(trace_id), span_id=span_id(trace_id, linked))
+            other, name = _linked(trace_id, linked)
+            span.links.add(trace_id=bytes.fromhex(other), span_id=span_id(other, name))
     return request
 
 
@@ -151,7 +158,9 @@ def to_spans(specs: list[S], trace_id: str, base_ns: int = 1_795_000_000 * 10**9
                 status_message=spec.message,
                 attributes={key: str(value) for key, value in spec.attrs.items()},
                 events=events,
-                links=tuple((trace_id, span_id(trace_id, linked).hex()) for linked in spec.links),
+                links=tuple(
+                    (other, span_id(other, name).hex()) for other, name in (_linked(trace_id, x) for x in spec.links)
+                ),
                 version=versions.setdefault(spec.service, spec.version),
                 log_evidence=_log_evidence(spec, start),
             )

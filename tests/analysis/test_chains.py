@@ -173,3 +173,44 @@ def test_log_evidence_names_the_origin_error():
     evidence = chain.origin.evidence
     assert evidence is not None and evidence.log is not None and evidence.log.exception_type == "CardDeclined"
     assert chain.origin.message == "card 4242 declined" and chain.origin.error_type == "CardDeclined"
+
+
+def _async_traces(producer: str, consumer: str) -> tuple[list[Span], list[Span]]:
+    """A producer trace publishing an order; a consumer trace (linked to the publish span) whose
+    failure starts two hops past the consumer span."""
+    produced = to_spans(
+        [S("root", "web", "POST /orders"), S("pub", "web", "orders publish", kind="Producer", parent="root")],
+        producer,
+    )
+    consumed = to_spans(
+        [
+            S("con", "shipping", "orders process", kind="Consumer", links=(f"{producer}/pub",), status=ERROR),
+            S("call", "shipping", "POST", kind="Client", parent="con", status=ERROR),
+            S("label", "carrier", "POST /labels", parent="call", status=ERROR, exception=("LabelError", "no label")),
+        ],
+        consumer,
+    )
+    return produced, consumed
+
+
+def test_a_consumer_chain_continues_up_through_its_producer():
+    from analysis.chains import with_upstream
+
+    producer, consumer = "1" * 32, "2" * 32
+    produced, consumed = _async_traces(producer, consumer)
+    [chain] = failure_chains(consumed)
+    traces = {producer: {s.span_id: s for s in produced}, consumer: {s.span_id: s for s in consumed}}
+    full = with_upstream(chain, traces)
+    assert [(h.service, h.operation, h.via) for h in full.hops] == [
+        ("web", "POST /orders", "entry"),
+        ("web", "orders publish", "child"),
+        ("shipping", "orders process", "async"),
+        ("shipping", "POST", "child"),
+        ("carrier", "POST /labels", "child"),
+    ]
+    assert [h.trace_id for h in full.hops] == [producer] * 2 + [consumer] * 3
+    assert full.services == ("web", "shipping", "carrier") and full.upstream_traces == (producer,)
+    assert full.signature == chain.signature and full.propagated and not full.async_cut
+    # Without the producer trace at hand the chain starts at the consumer; with depth 0 it says it was cut.
+    assert with_upstream(chain, {consumer: traces[consumer]}) == chain
+    assert with_upstream(chain, traces, max_depth=0).async_cut

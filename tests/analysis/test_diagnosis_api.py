@@ -165,3 +165,42 @@ def test_compare_ranks_what_failing_requests_have_in_common(collector, service_n
     empty = collector.get("/api/v1/compare", params={"since": "1h", "service": service_name + "-none"}).json()
     assert empty["deltas"] == [] and empty["failing_spans"] == 0
     assert collector.get("/api/v1/compare", params={"since": "yesterday"}).status_code == 400
+
+
+def test_async_failure_two_hops_past_the_consumer(collector, service_name):
+    web, shipping, carrier = (f"{service_name}-{s}" for s in ("web", "shipping", "carrier"))
+    producer, consumer = os.urandom(16).hex(), os.urandom(16).hex()
+    now = time.time_ns()
+    for trace_id, spans, at in (
+        (
+            producer,
+            [S("root", web, "POST /orders"), S("pub", web, "orders publish", kind="Producer", parent="root")],
+            0,
+        ),
+        (
+            consumer,
+            [
+                S("con", shipping, "orders process", kind="Consumer", links=(f"{producer}/pub",), status=ERROR),
+                S("call", shipping, "POST", kind="Client", parent="con", status=ERROR),
+                S("label", carrier, "POST /labels", parent="call", status=ERROR, exception=("LabelError", "no label")),
+            ],
+            2,
+        ),
+    ):
+        body = to_request(spans, trace_id, now - (5 - at) * MINUTE_NS).SerializeToString()
+        assert collector.post("/v1/traces", content=body, headers=PB).status_code == 200
+
+    expected = [(web, "entry"), (web, "child"), (shipping, "async"), (shipping, "child"), (carrier, "child")]
+    # The consumer's chain shows the producer's path before the broker...
+    [chain] = collector.get(f"/api/v1/traces/{consumer}").json()["failure_chains"]
+    assert [(h["service"], h["via"]) for h in chain["hops"]] == expected
+    assert chain["upstream_traces"] == [producer] and chain["hops"][0]["trace_id"] == producer
+    # ...the producer's trace lists the consumer's failure...
+    detail = collector.get(f"/api/v1/traces/{producer}").json()
+    assert detail["failure_chains"] == [] and not detail["async_cut"]
+    [downstream] = detail["async_failure_chains"]
+    assert downstream["trace_id"] == consumer and downstream["origin"]["service"] == carrier
+    # ...and /failures groups it by the consumer-side origin, with the whole path.
+    [group] = _groups(collector, carrier)
+    assert group["path"] == [web, shipping, carrier] and group["hops"][2]["via"] == "async"
+    assert _groups(collector, web)[0]["signature"] == group["signature"]
