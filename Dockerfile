@@ -11,6 +11,7 @@ COPY collector ./collector
 COPY core ./core
 COPY dashboard ./dashboard
 COPY demo ./demo
+COPY diagnosis ./diagnosis
 COPY hopscope_cli ./hopscope_cli
 COPY storage ./storage
 COPY instrumentation ./instrumentation
