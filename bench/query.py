@@ -121,7 +121,7 @@ def _load(data_dir: str, spans: int, out) -> None:
         settings={"max_insert_threads": 2},
     )
     client.command(LOGS_SQL)
-    client.command(BIG_TRACE_SQL, parameters={"start_ns": now - 1800 * 10**9, "trace_id": BIG_TRACE_ID})
+    client.command(BIG_TRACE_SQL, parameters={"start_ns": now - 3 * 3600 * 10**9, "trace_id": BIG_TRACE_ID})
     client.command("OPTIMIZE TABLE otel_traces FINAL")
     loaded = time.monotonic() - started
     # A collector running all day would have rolled the service map up minute by minute.
