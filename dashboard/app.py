@@ -17,6 +17,7 @@ navigation = st.navigation(
         st.Page(PAGES / "failures.py", title="Failures", icon=":material/local_fire_department:", url_path="failures"),
         st.Page(PAGES / "trace.py", title="Trace", icon=":material/timeline:", url_path="trace"),
         st.Page(PAGES / "traces.py", title="Traces", icon=":material/search:", url_path="traces"),
+        st.Page(PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
         st.Page(PAGES / "logs.py", title="Logs", icon=":material/article:", url_path="logs"),
         st.Page(PAGES / "metrics.py", title="Metrics", icon=":material/show_chart:", url_path="metrics"),
         st.Page(PAGES / "alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),

@@ -43,9 +43,10 @@ class Hop(TypedDict):
     failed: bool
     duration_ns: int
     via: str
+    trace_id: str
 
 
-class FailureGroup(TypedDict):
+class FailureGroup(TypedDict, total=False):
     signature: str
     traces: int
     propagated_traces: int
@@ -58,6 +59,11 @@ class FailureGroup(TypedDict):
     last_seen_ns: int
     per_minute: list[list[int]]
     example_trace_ids: list[str]
+    attempts: int
+    latency_cause: dict[str, Any] | None
+    versions: list[dict[str, Any]]
+    deploy_onset: dict[str, Any] | None
+    attribute_deltas: list[dict[str, Any]]
 
 
 class ApiClient:
@@ -93,6 +99,12 @@ class ApiClient:
         self, since: str, until: str | None = None, service: str | None = None, kind: str | None = None
     ) -> list[FailureGroup]:
         return self._get("/failures", since=since, until=until, service=service, kind=kind)["groups"]
+
+    def compare(self, since: str, until: str | None = None, **filters: Any) -> dict:
+        return self._get("/compare", since=since, until=until, **filters)
+
+    def deploys(self, since: str, until: str | None = None, service: str | None = None) -> list[dict]:
+        return self._get("/deploys", since=since, until=until, service=service)["deploys"]
 
     def trace(self, trace_id: str) -> dict:
         return self._get(f"/traces/{trace_id}")

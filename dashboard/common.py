@@ -7,6 +7,7 @@ import functools
 import os
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote, urlencode
 
 import streamlit as st
 
@@ -129,12 +130,43 @@ def trace_link(trace_id: str) -> str:
     return f"[{trace_id[:12]}…](/trace?trace_id={trace_id})"
 
 
+def compare_link(service: str, operation: str | None = None, text: str = "Compare failing vs healthy") -> str:
+    """A markdown link to the Compare page for one service (and operation)."""
+    query = {"service": service, **({"operation": operation} if operation else {})}
+    return f"[{text}](/compare?{urlencode(query, quote_via=quote)})"
+
+
+def cause_text(cause: dict) -> str:
+    """A failure group's latency cause in a line."""
+    return (
+        f"**{cause['service']}** `{cause['operation']}` — {ms(cause['median_self_ns'])} self time "
+        f"({cause['median_share']:.0%} of the timed-out call) in {cause['traces']} traces"
+    )
+
+
+def onset_text(onset: dict) -> str:
+    return (
+        f"started with **{onset['version']}**, first seen {when(onset['first_seen_ns'])}, "
+        f"{onset['lead_ns'] / 60e9:.0f} min before the first failure"
+    )
+
+
+def delta_text(delta: dict) -> str:
+    return (
+        f"`{delta['key']}={delta['value']}` on {delta['failing_share']:.0%} of failures "
+        f"vs {delta['healthy_share']:.0%} of successes"
+    )
+
+
 def chain_text(hops: list[Hop], origin: Origin) -> str:
     services: list[str] = []
     for hop in hops:
+        if hop["via"] == "async" and services:
+            services.append("⇢ (async)")
         if not services or services[-1] != hop["service"]:
             services.append(hop["service"])
     text = " → ".join(services[:-1] + [f"**{services[-1]}**"]) if services else ""
+    text = text.replace("→ ⇢ (async) →", "⇢ async ⇢")
     if origin.get("peer"):
         text += f" → {origin['peer']}"
     return text

@@ -115,8 +115,8 @@ class CompareReader:
         params = {**where.parameters, "since": time_range.since_ns, "until": time_range.until_ns}
         totals = self._counts(compose(_TOTALS, where=where.sql()), params)
         failing, healthy = totals.get(True, 0), totals.get(False, 0)
-        if not failing:
-            return Comparison(0, healthy, 0, 0, [])
+        if not failing or not healthy:
+            return Comparison(failing, healthy, 0, 0, [])  # nothing to compare with
         params["failing_every"] = -(-failing // per_side)
         params["healthy_every"] = max(-(-healthy // per_side), 1)
         sampled = self._counts(compose(_SAMPLED_TOTALS, where=where.sql()), params)

@@ -5,7 +5,20 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.client import FailureGroup
-from dashboard.common import auto_refresh, client, guarded, ms, sparkline, time_range, trace_link, when
+from dashboard.common import (
+    auto_refresh,
+    cause_text,
+    client,
+    compare_link,
+    delta_text,
+    guarded,
+    ms,
+    onset_text,
+    sparkline,
+    time_range,
+    trace_link,
+    when,
+)
 
 DETAILED = 10  # groups shown hop by hop; the rest one line each
 
@@ -23,11 +36,11 @@ def _hops(group: FailureGroup) -> None:
     cells = []
     for hop in group["hops"]:
         mark = ":red[●]" if hop["failed"] else ":green[●]"
-        via = "⇢" if hop["via"] == "link" else "→"
+        via = {"link": "⇢", "async": "⇢ *async* ⇢"}.get(hop["via"], "→")
         cells.append(
             f"{via} {mark} **{hop['service']}** `{hop['operation']}` ({hop['kind']}, {ms(hop['duration_ns'])})"
         )
-    cells[0] = cells[0][2:]
+    cells[0] = cells[0].split(" ", 1)[1]
     origin = group["origin"]
     peer = f" calling **{origin['peer']}**" if origin.get("peer") else ""
     st.markdown(
@@ -53,11 +66,22 @@ def render() -> None:
         )
         with st.container(border=True):
             st.markdown(f"### {origin['service']} · {origin['operation']} — {origin['normalized_error']}")
+            attempts = group.get("attempts", 0)
+            retried = f" · **{attempts} attempts**" if attempts > group["traces"] else ""
             st.markdown(
-                f"**{group['traces']} traces** · {badge} · first seen {when(group['first_seen_ns'])} · "
+                f"**{group['traces']} traces**{retried} · {badge} · first seen {when(group['first_seen_ns'])} · "
                 f"last seen {when(group['last_seen_ns'])} · signature `{group['signature']}`"
             )
             _hops(group)
+            if cause := group.get("latency_cause"):
+                st.markdown(f":hourglass: **Where the time went**: {cause_text(cause)}")
+            if onset := group.get("deploy_onset"):
+                st.markdown(f":rocket: **Deploy**: {onset_text(onset)}")
+            elif group.get("versions"):
+                st.markdown("Versions: " + ", ".join(f"`{v['version']}` ({v['traces']})" for v in group["versions"]))
+            if group.get("attribute_deltas"):
+                st.markdown(":mag: **In common**: " + "; ".join(delta_text(d) for d in group["attribute_deltas"]))
+            st.markdown(compare_link(origin["service"], origin["operation"]))
             entries = ", ".join(f"{e['service']} `{e['operation']}` ({e['traces']})" for e in group["entry_points"])
             st.markdown(f"Entry points: {entries}")
             first, last = when(group["per_minute"][0][0] * 10**9), when(group["per_minute"][-1][0] * 10**9)

@@ -7,7 +7,18 @@ import math
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.common import auto_refresh, chain_text, client, guarded, ms, time_range, trace_link
+from dashboard.common import (
+    auto_refresh,
+    cause_text,
+    chain_text,
+    client,
+    guarded,
+    ms,
+    onset_text,
+    time_range,
+    trace_link,
+    when,
+)
 
 since, until, label = time_range()
 
@@ -129,10 +140,25 @@ def render() -> None:
     for group in groups:
         origin = group["origin"]
         seen = "users saw it" if group["propagated_traces"] else "absorbed by a caller"
+        extra = ""
+        if cause := group.get("latency_cause"):
+            extra += f"  \n:hourglass: time went to {cause_text(cause)}"
+        if onset := group.get("deploy_onset"):
+            extra += f"  \n:rocket: {onset_text(onset)}"
         st.markdown(
             f"**{origin['service']}** · `{origin['operation']}` — {origin['normalized_error']}  \n"
             f"{chain_text(group['hops'], origin)} · {group['traces']} traces · {seen} · "
-            f"example {trace_link(group['example_trace_ids'][0])}"
+            f"example {trace_link(group['example_trace_ids'][0])}{extra}"
+        )
+    deploys = api.deploys(since, until)
+    if deploys:
+        st.subheader("Deploys")
+        st.markdown(
+            "\n".join(
+                f"- :rocket: `{when(d['first_seen_ns'])}` **{d['service']}** {d['version']}"
+                + (f" ({d['environment']})" if d["environment"] else "")
+                for d in reversed(deploys[-20:])
+            )
         )
 
 

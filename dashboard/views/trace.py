@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.common import auto_refresh, chain_text, client, guarded, ms, when
+from dashboard.common import auto_refresh, chain_text, client, guarded, ms, trace_link, when
 
 MAX_BARS = 2000  # beyond this the waterfall shows the failure chains' spans and the slowest others
 
@@ -16,7 +16,7 @@ if trace_id:
     st.query_params["trace_id"] = trace_id
 
 
-def _waterfall(spans: list[dict], highlighted: set[str]) -> go.Figure:
+def _waterfall(spans: list[dict], highlighted: set[str], critical: dict[str, int]) -> go.Figure:
     t0 = min(s["span"]["start_ns"] for s in spans)
     services = sorted({s["span"]["service"] for s in spans})
     palette = ["#1f77b4", "#9467bd", "#17becf", "#bcbd22", "#8c564b", "#e377c2", "#7f7f7f", "#2ca02c", "#ff7f0e"]
@@ -31,6 +31,7 @@ def _waterfall(spans: list[dict], highlighted: set[str]) -> go.Figure:
         )
     depth = {s["span"]["span_id"]: d for d, s in _tree_order(spans)}
     shown = [s for _, s in _tree_order(shown)]
+    on_path = [s["span"]["span_id"] in critical for s in shown]
     labels = [
         f"{'  ' * min(depth.get(s['span']['span_id'], 0), 12)}{s['span']['service']} · {s['span']['name']} ·{i}"
         for i, s in enumerate(shown)
@@ -44,20 +45,44 @@ def _waterfall(spans: list[dict], highlighted: set[str]) -> go.Figure:
             marker={
                 "color": [colors[s["span"]["service"]] for s in shown],
                 "line": {
-                    "color": ["#d62728" if s["failed"] else "rgba(0,0,0,0)" for s in shown],
-                    "width": [4 if s["span"]["span_id"] in highlighted else 2 if s["failed"] else 0 for s in shown],
+                    "color": [
+                        "#d62728" if s["failed"] else "#111111" if p else "rgba(0,0,0,0)"
+                        for s, p in zip(shown, on_path, strict=True)
+                    ],
+                    "width": [
+                        4 if s["span"]["span_id"] in highlighted else 2 if s["failed"] or p else 0
+                        for s, p in zip(shown, on_path, strict=True)
+                    ],
                 },
             },
             hovertext=[
                 f"{s['span']['service']} {s['span']['name']} ({s['span']['kind']}) {ms(s['span']['duration_ns'])}"
                 + (" — FAILED" if s["failed"] else "")
-                for s in shown
+                + (f" — critical path, self time {ms(critical[s['span']['span_id']])}" if p else "")
+                for s, p in zip(shown, on_path, strict=True)
             ],
             hoverinfo="text",
+            name="spans",
         )
     )
+    # The critical path: a dark strip under each of its spans, as long as the span's own time on it.
+    path = [(i, s) for i, s in enumerate(shown) if s["span"]["span_id"] in critical]
+    if path:
+        fig.add_trace(
+            go.Scatter(
+                y=[labels[i] for i, _ in path],
+                x=[(s["span"]["start_ns"] - t0) / 1e6 for _, s in path],
+                mode="markers",
+                marker={"symbol": "diamond", "size": 9, "color": "#111111"},
+                hovertext=[f"critical path: {ms(critical[s['span']['span_id']])} self time" for _, s in path],
+                hoverinfo="text",
+                name="critical path",
+            )
+        )
     fig.update_layout(
-        height=min(60 + 22 * len(shown), 4000),
+        showlegend=bool(path),
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        height=min(80 + 22 * len(shown), 4000),
         margin={"l": 0, "r": 0, "t": 10, "b": 0},
         xaxis_title="ms since the trace started",
         yaxis={"autorange": "reversed", "showticklabels": len(shown) <= 200},
@@ -87,6 +112,29 @@ def _tree_order(spans: list[dict]) -> list[tuple[int, dict]]:
     return ordered
 
 
+def _chain_line(chain: dict) -> str:
+    origin = chain["origin"]
+    kind = "propagated: the caller saw it" if chain["propagated"] else "absorbed by a caller above"
+    attempts = f", {chain['attempts']} attempts" if chain.get("attempts", 1) > 1 else ""
+    line = (
+        f"Failure chain ({kind}{attempts}): {chain_text(chain['hops'], origin)} — origin **{origin['service']}** "
+        f"`{origin['operation']}`: {origin['error_type'] or 'error'}: {origin['message']}"
+    )
+    evidence = origin.get("evidence") or {}
+    if evidence.get("log"):
+        line += f"  \nlogged: **{evidence['log']['severity']}** {evidence['log']['exception_type']} {evidence['log']['message']}"
+    cause = chain.get("latency_cause")
+    if cause:
+        outlived = " (kept running after the caller gave up)" if cause["outlived_caller"] else ""
+        line += (
+            f"  \n:hourglass: where the time went: **{cause['service']}** `{cause['operation']}` — "
+            f"{ms(cause['self_ns'])} self time, {cause['share']:.0%} of the timed-out call{outlived}"
+        )
+    if chain.get("upstream_traces"):
+        line += "  \nproduced in " + ", ".join(trace_link(t) for t in chain["upstream_traces"])
+    return line
+
+
 @st.fragment(run_every=auto_refresh())
 @guarded
 def render() -> None:
@@ -99,17 +147,24 @@ def render() -> None:
     duration = max(s["span"]["start_ns"] + s["span"]["duration_ns"] for s in spans) - t0
     services = sorted({s["span"]["service"] for s in spans})
     st.caption(f"{trace_id} · started {when(t0)} · {ms(duration)} · {len(spans)} spans · {len(services)} services")
+    span_names = {s["span"]["span_id"]: f"{s['span']['service']} `{s['span']['name']}`" for s in spans}
     for chain in chains:
-        origin = chain["origin"]
-        kind = "propagated: the caller saw it" if chain["propagated"] else "absorbed by a caller above"
-        st.error(
-            f"Failure chain ({kind}): {chain_text(chain['hops'], origin)} — origin **{origin['service']}** "
-            f"`{origin['operation']}`: {origin['error_type'] or 'error'}: {origin['message']}"
-        )
+        st.error(_chain_line(chain))
     if not chains:
         st.success("No failed spans in this trace.")
+    for chain in detail.get("async_failure_chains", []):
+        st.warning(f"Downstream, asynchronously ({trace_link(chain['trace_id'])}): " + _chain_line(chain))
+    if detail.get("async_cut"):
+        st.caption("More linked traces exist than were followed (at most 50, 3 broker hops).")
+    critical = {step["span_id"]: step["self_ns"] for step in detail.get("critical_path", [])}
+    if critical:
+        slowest = max(critical, key=lambda k: critical[k])
+        st.caption(
+            f"Critical path: {len(critical)} spans (◆ in the waterfall, dark outline); most time on it: "
+            f"{span_names.get(slowest, slowest)} {ms(critical[slowest])} self time"
+        )
     highlighted = {hop["span_id"] for chain in chains for hop in chain["hops"]}
-    st.plotly_chart(_waterfall(spans, highlighted), use_container_width=True)
+    st.plotly_chart(_waterfall(spans, highlighted, critical), use_container_width=True)
     if len(spans) > MAX_BARS:
         st.caption(f"Showing the failure chains and the {MAX_BARS} slowest spans of {len(spans)}.")
     st.subheader("Span details")

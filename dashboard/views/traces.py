@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.common import auto_refresh, client, guarded, ms, time_range, trace_link, when
+from dashboard.common import auto_refresh, client, compare_link, guarded, ms, time_range, trace_link, when
 
 since, until, label = time_range()
 st.title("Traces")
@@ -39,6 +39,8 @@ def render() -> None:
         st.info(f"No traces match in the {label}.")
         return
     st.caption(f"{len(found)} traces, newest first")
+    if service.strip():
+        st.markdown(compare_link(service.strip(), operation.strip() or None, "Compare failing vs healthy spans"))
     st.markdown(
         "\n".join(
             f"- {':red[●]' if t['failed'] else ':green[●]'} {trace_link(t['trace_id'])} **{t['root_service']}** `{t['root_operation']}` "

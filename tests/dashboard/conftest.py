@@ -50,9 +50,50 @@ def inventory_fallback() -> list[S]:
     ]
 
 
+def slow_recommendations(failing: bool) -> list[S]:
+    """gateway (version 3.1.0) -> recs: the call times out while the history query runs on."""
+    tier = {"user.tier": "free" if failing else "paid"}
+    spans = [
+        S("gw", "gateway", "GET /home", status=ERROR if failing else 0, duration_ms=600, version="3.1.0"),
+        S("gw-c", "gateway", "recs.Get", kind="Client", parent="gw", start_ms=5, duration_ms=500 if failing else 80,
+          status=ERROR if failing else 0, exception=("DeadlineExceeded", "timed out") if failing else None, attrs=tier),
+        S("rc", "recs", "recs.Get", parent="gw-c", start_ms=8, duration_ms=700 if failing else 70),
+        S("db", "recs", "SELECT history", kind="Client", parent="rc", start_ms=12, duration_ms=690 if failing else 60,
+          attrs={"db.system": "postgresql"}),
+    ]  # fmt: skip
+    return spans
+
+
+def async_order(producer: str) -> tuple[list[S], list[S]]:
+    """web publishes an order; shipping's consumer (another trace) fails two hops further, at the carrier."""
+    produced = [S("root", "web", "POST /orders"), S("pub", "web", "orders publish", kind="Producer", parent="root")]
+    consumed = [
+        S("con", "shipping", "orders process", kind="Consumer", links=(f"{producer}/pub",), status=ERROR),
+        S("call", "shipping", "POST", kind="Client", parent="con", status=ERROR),
+        S("label", "carrier", "POST /labels", parent="call", status=ERROR, exception=("LabelError", "no label")),
+    ]
+    return produced, consumed
+
+
 def seed(url: str) -> dict[str, list[str]]:
-    """Six propagated ledger failures and six absorbed inventory ones, plus the ledger's logs."""
-    traces = {"broken": [], "absorbed": []}
+    """Six propagated ledger failures and six absorbed inventory ones, plus the ledger's logs; four
+    gateway timeouts (and four healthy calls) with a latency cause, a deploy and a telling
+    attribute; an order whose consumer fails in another trace."""
+    traces: dict[str, list[str]] = {k: [] for k in ("broken", "absorbed", "slow", "slow_ok", "produced", "consumed")}
+
+    def send(spans: list[S], kind: str, ago_s: int, trace_id: str | None = None) -> None:
+        trace_id = trace_id or os.urandom(16).hex()
+        body = to_request(spans, trace_id, time.time_ns() - ago_s * 10**9).SerializeToString()
+        assert httpx.post(url + "/v1/traces", content=body, headers=PB).status_code == 200
+        traces[kind].append(trace_id)
+
+    for i in range(4):
+        send(slow_recommendations(failing=True), "slow", 100 - i)
+        send(slow_recommendations(failing=False), "slow_ok", 100 - i)
+    producer = os.urandom(16).hex()
+    produced, consumed = async_order(producer)
+    send(produced, "produced", 90, producer)
+    send(consumed, "consumed", 88)
     for i in range(6):
         for kind, spans in (("broken", broken_checkout()), ("absorbed", inventory_fallback())):
             trace_id = os.urandom(16).hex()

@@ -153,3 +153,40 @@ def test_with_tokens_nobody_sees_data_without_signing_in(tmp_path, browser):
         up.send_signal(signal.SIGTERM)
         up.wait(60)
         log.close()
+
+
+def test_failure_cards_say_where_the_time_went_and_compare_opens_from_them(platform, browser):
+    body = _visit(
+        browser, platform["dashboard"] + "/failures", ["Where the time went", "In common"], "failures-diagnosis"
+    )
+    assert "recs SELECT history" in body.replace("`", "") and "started with 3.1.0" in body
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(platform["dashboard"] + "/failures")
+        link = page.locator('a[href^="/compare?service=gateway"]').first
+        link.wait_for(timeout=60_000)
+        href = link.get_attribute("href") or ""  # Streamlit opens markdown links in a new tab
+        assert href.startswith("/compare?service=gateway")
+        page.goto(platform["dashboard"] + href)
+        page.get_by_text("of failing spans", exact=False).first.wait_for(timeout=60_000)
+        assert "service=gateway" in page.url and "user.tier=free" in page.inner_text("body")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SHOTS / "compare.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_trace_page_marks_the_critical_path_and_the_async_continuation(platform, browser):
+    slow = platform["traces"]["slow"][0]
+    body = _visit(
+        browser,
+        f"{platform['dashboard']}/trace?trace_id={slow}",
+        ["Critical path", "where the time went"],
+        "trace-slow",
+    )
+    assert "critical path" in body  # the waterfall's legend
+    producer = platform["traces"]["produced"][0]
+    body = _visit(
+        browser, f"{platform['dashboard']}/trace?trace_id={producer}", ["Downstream, asynchronously"], "trace-async"
+    )
+    assert "carrier" in body and "async" in body

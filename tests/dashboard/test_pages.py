@@ -26,6 +26,7 @@ def _run(page: str, monkeypatch, url: str, query: dict | None = None) -> AppTest
 def _text(app: AppTest) -> str:
     parts = [m.value for m in app.markdown] + [e.value for e in app.error] + [i.value for i in app.info]
     parts += [s.value for s in app.success] + [c.value for c in app.caption] + [t.value for t in app.title]
+    parts += [w.value for w in app.warning]
     return "\n".join(str(p) for p in parts)
 
 
@@ -69,7 +70,8 @@ def test_trace_page_errors_are_messages(seeded_collector, monkeypatch):
 
 def test_traces_search_and_logs_search(seeded_collector, monkeypatch):
     app = _run("traces.py", monkeypatch, seeded_collector.url)
-    assert "12 traces, newest first" in _text(app)
+    seeded = sum(len(ids) for ids in seeded_collector.traces.values())
+    assert seeded == 22 and f"{seeded} traces, newest first" in _text(app)
     app.text_input[0].set_value("inventory")
     app.button[0].click().run()
     assert "6 traces" in _text(app)
@@ -164,3 +166,45 @@ def test_alerts_page_shows_firing_alerts_and_rules(seeded_collector, monkeypatch
     assert ":red[●] firing **dash-frontend-errors** (service=frontend) · value 0.5" in text
     assert "**dash-frontend-errors** · error_rate · critical · window 3600 s · for 0 s · from the api" in text
     assert "No active silences." in text
+
+
+def test_failure_cards_carry_latency_cause_deploy_and_what_failures_share(seeded_collector, monkeypatch):
+    text = _text(_run("failures.py", monkeypatch, seeded_collector.url))
+    assert "### gateway · recs.Get — DeadlineExceeded" in text
+    assert (
+        "**Where the time went**: **recs** `SELECT history` — 493 ms self time (99% of the timed-out call) in 4 traces"
+        in text
+    )
+    assert ":rocket: **Deploy**: started with **3.1.0**" in text
+    assert "**In common**: `user.tier=free` on 100% of failures vs 0% of successes" in text
+    assert "[Compare failing vs healthy](/compare?service=gateway&operation=recs.Get)" in text
+    assert "⇢ *async* ⇢" in text  # the consumer's chain, continued up through its producer
+
+
+def test_compare_page_ranks_the_attribute_values_of_failures(seeded_collector, monkeypatch):
+    app = _run("compare.py", monkeypatch, seeded_collector.url, {"service": "gateway", "operation": "recs.Get"})
+    text = _text(app)
+    assert "4 failing and 4 healthy spans" in text
+    assert "**user.tier=free** (span): 100% of failing spans, 0% of healthy ones" in text
+    assert app.dataframe[0].value["value"][0] == "free" and len(app.get("plotly_chart")) == 1
+    quiet = _text(
+        _run("compare.py", monkeypatch, seeded_collector.url, {"service": "ledger", "operation": "POST /entries"})
+    )
+    assert "No healthy spans" in quiet and "100%" not in quiet  # all six failed: nothing to compare with
+
+
+def test_trace_page_shows_critical_path_latency_cause_and_async_hops(seeded_collector, monkeypatch):
+    slow = _text(_run("trace.py", monkeypatch, seeded_collector.url, {"trace_id": seeded_collector.traces["slow"][0]}))
+    assert "Critical path: 4 spans" in slow and "recs `SELECT history` 493 ms self time" in slow
+    assert "where the time went: **recs** `SELECT history` — 493 ms self time, 99% of the timed-out call" in slow
+    producer = seeded_collector.traces["produced"][0]
+    produced = _text(_run("trace.py", monkeypatch, seeded_collector.url, {"trace_id": producer}))
+    assert "No failed spans in this trace." in produced and "Downstream, asynchronously" in produced
+    consumer = seeded_collector.traces["consumed"][0]
+    consumed = _text(_run("trace.py", monkeypatch, seeded_collector.url, {"trace_id": consumer}))
+    assert "web ⇢ async ⇢ shipping → **carrier**" in consumed and f"produced in [{producer[:12]}" in consumed
+
+
+def test_overview_lists_deploys(seeded_collector, monkeypatch):
+    text = _text(_run("overview.py", monkeypatch, seeded_collector.url))
+    assert "**gateway** 3.1.0" in text
