@@ -25,6 +25,7 @@ from alerting.state import Observation
 from analysis.histograms import quantile as histogram_quantile
 from core.types import FailureGroup, TimeRange
 from diagnosis.report import failure_report
+from storage.chain_store import ChainStore
 from storage.compare_reader import CompareReader
 from storage.log_reader import SEVERITY_FLOOR, LogQuery, LogReader, search_terms
 from storage.metric_reader import MetricReader
@@ -43,6 +44,7 @@ class Readers:
     logs: LogReader
     metrics: MetricReader
     compare: CompareReader | None = None
+    chains: ChainStore | None = None
 
 
 def window_of(rule: Rule, now_ns: int) -> TimeRange:
@@ -50,7 +52,9 @@ def window_of(rule: Rule, now_ns: int) -> TimeRange:
 
 
 def failure_groups_for(readers: Readers, window: TimeRange, service: str | None) -> list[FailureGroup]:
-    return failure_report(readers.traces, readers.services, readers.compare, window, MAX_TRACES, service).groups
+    return failure_report(
+        readers.traces, readers.services, readers.compare, window, MAX_TRACES, service, chains=readers.chains
+    ).groups
 
 
 def observe(rule: Rule, readers: Readers, now_ns: int) -> list[Observation]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from statistics import median
 
 from analysis.chains import failure_chains
@@ -87,4 +88,41 @@ def _common_cause(chains: list[FailureChain]) -> GroupCause | None:
         len(found),
         int(median(c.self_ns for c in found)),
         round(median(c.share for c in found), 4),
+    )
+
+
+def merge_groups(*lists: Iterable[FailureGroup]) -> list[FailureGroup]:
+    """Groups of disjoint sets of traces (analysed earlier, analysed now) as one list: counts added,
+    the newest chain standing for each signature, sorted by impact."""
+    by_signature: dict[str, list[FailureGroup]] = defaultdict(list)
+    for groups in lists:
+        for group in groups:
+            by_signature[group.signature].append(group)
+    merged = [_merge(parts) if len(parts) > 1 else parts[0] for parts in by_signature.values()]
+    return sorted(merged, key=lambda g: (-g.propagated_traces, -g.traces, g.signature))
+
+
+def _merge(parts: list[FailureGroup]) -> FailureGroup:
+    newest = max(parts, key=lambda g: g.last_seen_ns)
+    entries: Counter = Counter()
+    minutes: Counter = Counter()
+    versions: Counter = Counter()
+    for g in parts:
+        entries.update({(e.service, e.operation): e.traces for e in g.entry_points})
+        minutes.update(dict(g.per_minute))
+        versions.update({v.version: v.traces for v in g.versions})
+    causes = [g.latency_cause for g in parts if g.latency_cause is not None]
+    examples = [t for g in sorted(parts, key=lambda g: -g.last_seen_ns) for t in g.example_trace_ids]
+    return replace(
+        newest,
+        traces=sum(g.traces for g in parts),
+        propagated_traces=sum(g.propagated_traces for g in parts),
+        absorbed_traces=sum(g.absorbed_traces for g in parts),
+        attempts=sum(g.attempts for g in parts),
+        entry_points=tuple(EntryPoint(s, o, n) for (s, o), n in entries.most_common()),
+        first_seen_ns=min(g.first_seen_ns for g in parts),
+        per_minute=tuple(sorted(minutes.items())),
+        example_trace_ids=tuple(dict.fromkeys(examples))[:EXAMPLES],
+        latency_cause=max(causes, key=lambda c: c.traces) if causes else None,
+        versions=tuple(VersionSeen(v, n, None) for v, n in versions.most_common()),
     )

@@ -15,6 +15,7 @@ from collector.selfmetrics import SelfMetrics
 from collector.settings import Settings
 from collector.shedding import InflightBudget
 from storage.alert_objects import ApiKeyStore
+from storage.chain_store import ChainStore
 from storage.compare_reader import CompareReader
 from storage.log_reader import LogReader
 from storage.metric_reader import MetricReader
@@ -59,6 +60,10 @@ def get_compare_reader(store: Annotated[Store, Depends(get_store)]) -> CompareRe
     return store.compare
 
 
+def get_chain_store(store: Annotated[Store, Depends(get_store)]) -> ChainStore:
+    return store.chains
+
+
 def get_self_metrics(request: Request) -> SelfMetrics:
     return request.app.state.metrics
 
@@ -90,6 +95,7 @@ TraceReaderDep = Annotated[TraceReader, Depends(get_trace_reader)]
 LogReaderDep = Annotated[LogReader, Depends(get_log_reader)]
 ServiceReaderDep = Annotated[ServiceReader, Depends(get_service_reader)]
 CompareReaderDep = Annotated[CompareReader, Depends(get_compare_reader)]
+ChainStoreDep = Annotated[ChainStore, Depends(get_chain_store)]
 MetricReaderDep = Annotated[MetricReader, Depends(get_metric_reader)]
 AlertingDep = Annotated[AlertingService, Depends(get_alerting)]
 KeysDep = Annotated[KeyRing, Depends(get_keys)]

@@ -7,6 +7,7 @@ already accepted is written before the app stops.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
@@ -44,9 +45,12 @@ from collector.pipeline import IngestPipeline
 from collector.selfmetrics import SelfMetrics
 from collector.settings import Settings
 from collector.shedding import InflightBudget
+from diagnosis.analyzer import ChainAnalyzer
+from storage.chain_store import ChainStore
 from storage.leases import LeaseKeeper
 from storage.secret_box import SecretBox
 from storage.store import Store, StoreOptions, open_store
+from storage.trace_reader import TraceReader
 
 _ROUTERS = (
     otlp_http.router,
@@ -90,11 +94,20 @@ def _store_options(settings: Settings) -> StoreOptions:
     )
 
 
-ROLLUP_LEASE, ALERTING_LEASE = "service-map-rollup", "alerting"
+ROLLUP_LEASE, ALERTING_LEASE, ANALYSIS_LEASE = "service-map-rollup", "alerting", "failure-analysis"
+
+
+def _analyzer(store: Store, settings: Settings, may_run: Callable[[], bool]) -> ChainAnalyzer:
+    """The failure analysis in the background, on its own engine session."""
+    session = store.session()
+    return ChainAnalyzer(
+        TraceReader(session), ChainStore(session), interval=settings.analysis_interval_seconds,
+        settle=settings.analysis_settle_seconds, may_run=may_run,
+    )  # fmt: skip
 
 
 def _alerting(store: Store, settings: Settings, config: AlertConfig | None, leases: LeaseKeeper) -> AlertingService:
-    readers = Readers(store.traces, store.services, store.logs, store.metrics, store.compare)
+    readers = Readers(store.traces, store.services, store.logs, store.metrics, store.compare, store.chains)
     secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
     return AlertingService(
         store.alerting,
@@ -134,7 +147,7 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
         app.state.inflight = InflightBudget(settings.inflight_max_bytes)
         # Once-only work (roll-up, alerting) runs on the collector holding its lease: start every
         # collector alike, one of them does it, another takes over within a minute if it dies.
-        leases = store.lease_keeper(uuid.uuid4().hex, (ROLLUP_LEASE, ALERTING_LEASE))
+        leases = store.lease_keeper(uuid.uuid4().hex, (ROLLUP_LEASE, ALERTING_LEASE, ANALYSIS_LEASE))
         await run_in_threadpool(leases.start)
         app.state.leases = leases
         app.state.alerting = alerting = _alerting(store, settings, alert_config, leases)
@@ -148,6 +161,11 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
         )
         if rollup is not None:
             rollup.start()
+        analysis = (
+            _analyzer(store, settings, may_run=lambda: leases.holds(ANALYSIS_LEASE)) if settings.analysis else None
+        )
+        if analysis is not None:
+            analysis.start()
         grpc = (
             grpc_server(settings, store, app.state.pipeline, app.state.inflight, keys, app.state.metrics)
             if settings.grpc_port
@@ -162,6 +180,8 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
                 await grpc.stop(grace=10)  # answers the exports in flight, takes no new ones
             if rollup is not None:
                 await run_in_threadpool(rollup.stop)
+            if analysis is not None:
+                await run_in_threadpool(analysis.stop)
             await run_in_threadpool(alerting.stop)
             await run_in_threadpool(keys.stop)
             await run_in_threadpool(leases.stop)

@@ -36,6 +36,9 @@ flags override the environment; the defaults below apply last.
 - webhook_timeout_seconds: how long one delivery attempt may take (10 s).
 - rollups, rollup_interval_seconds: roll up the service map per minute in the background (true,
   every 30 s); with several collectors on one ClickHouse, the holder of a lease does.
+- analysis, analysis_interval_seconds, analysis_settle_seconds: analyse each failing trace in the
+  background once its newest span is this old (10 s), again when more spans arrive, and store its
+  chains (true, every 5 s); the holder of a lease does.
 - migrate_on_start: apply pending schema migrations at start-up (true); turn off where
   `hopscope migrate` runs once for a cluster.
 - ingest_tokens, read_tokens, admin_tokens: comma-separated bearer tokens with those scopes (none:
@@ -82,6 +85,9 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=120)
     rollups: bool = True
     rollup_interval_seconds: float = Field(30.0, gt=0)
+    analysis: bool = True
+    analysis_interval_seconds: float = Field(5.0, gt=0)
+    analysis_settle_seconds: float = Field(10.0, ge=0, le=600)
     ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=64)
     clickhouse_converts: bool = True
     insert_max_bytes: int = Field(32 * 1024**2, ge=1024**2, le=1024**3)

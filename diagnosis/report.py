@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from analysis.deploys import with_deploys
-from analysis.grouping import filter_chains, group_chains
+from analysis.grouping import filter_chains, group_chains, merge_groups
 from core.types import FailureGroup, TimeRange
 from diagnosis.async_hops import with_producers
+from storage.chain_store import ChainStore
 from storage.compare_reader import CompareReader
 from storage.service_reader import ServiceReader
 from storage.trace_reader import TraceQuery, TraceReader
@@ -33,19 +34,33 @@ def failure_report(
     limit: int,
     service: str | None = None,
     propagated: bool | None = None,
+    chains: ChainStore | None = None,
 ) -> FailureReport:
-    """The groups of the newest `limit` failing traces in `window`; attribute deltas for the first
-    GROUPS_WITH_DELTAS groups when a `compare` reader is given."""
-    failing = traces.failing_traces(window, limit)
-    chains = with_producers(traces, failing, MAX_PRODUCER_TRACES)
-    groups = group_chains(filter_chains(chains, service, propagated))
+    """Failure groups of `window`. With a chain store: every trace the analyzer has analysed, counted
+    exactly from the stored chains, plus the newest `limit` failing traces it has not (yet, or since
+    more of their spans arrived), analysed now. Without one: the newest `limit` failing traces,
+    analysed now. Attribute deltas for the first GROUPS_WITH_DELTAS groups when a `compare`
+    reader is given."""
+    if chains is None:
+        failing = traces.failing_traces(window, limit)
+        groups = group_chains(filter_chains(with_producers(traces, failing, MAX_PRODUCER_TRACES), service, propagated))
+        analysed, truncated = len(failing), len(failing) >= limit
+    else:
+        # Everything not analysed yet, however recent its newest span (spans after `until` too).
+        pending = chains.pending(window, 2**63 - 1, limit, newest_first=True)
+        ids = tuple(trace_id for trace_id, _, _ in pending)
+        failing = traces.spans_of_traces(list(ids), window)
+        fresh = group_chains(filter_chains(with_producers(traces, failing, MAX_PRODUCER_TRACES), service, propagated))
+        groups = merge_groups(chains.groups(window, service, propagated, exclude=ids), fresh)
+        analysed = chains.analysed_traces(window, service, propagated, ids) + len(ids)
+        truncated = len(pending) >= limit
     groups = with_deploys(groups, services.version_first_seen(tuple({g.origin.service for g in groups})))
     if compare is not None:
         groups = [
             replace(g, attribute_deltas=tuple(_deltas(compare, g, window))) if i < GROUPS_WITH_DELTAS else g
             for i, g in enumerate(groups)
         ]
-    return FailureReport(groups, len(failing), len(failing) >= limit)
+    return FailureReport(groups, analysed, truncated)
 
 
 def _deltas(compare: CompareReader, group: FailureGroup, window: TimeRange):

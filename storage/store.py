@@ -20,6 +20,7 @@ from clickhouse_connect.driver.client import Client
 from storage.alert_objects import AlertRuleStore, ApiKeyStore, ChannelStore, SilenceStore
 from storage.alert_outbox import AlertOutbox
 from storage.alert_state import AlertStateStore
+from storage.chain_store import ChainStore
 from storage.compare_reader import CompareReader
 from storage.connection import connect, describe
 from storage.errors import ConfigurationError, StorageUnavailable
@@ -90,6 +91,7 @@ class Store:
         self.metrics = MetricReader(self._reader_client)
         self.services = ServiceReader(self._reader_client)
         self.compare = CompareReader(self._reader_client)
+        self.chains = ChainStore(self._reader_client)
         self.alerting = AlertStores(
             AlertRuleStore(self._alert_client),
             ChannelStore(self._alert_client),
@@ -116,6 +118,10 @@ class Store:
     def edge_rollup(self, interval: float, may_run: Callable[[], bool] = lambda: True) -> EdgeRollup:
         """The service-map roll-up on its own session; the caller starts and stops it."""
         return EdgeRollup(connect(self.url, self._cluster), interval=interval, may_run=may_run)
+
+    def session(self) -> Client:
+        """A client on its own engine session, for a background loop."""
+        return connect(self.url, self._cluster)
 
     def lease_keeper(self, holder: str, names: tuple[str, ...]) -> LeaseKeeper:
         """Leases for once-only work, held on their own session by `holder` (a collector's id)."""

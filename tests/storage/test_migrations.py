@@ -30,7 +30,7 @@ def test_migrations_are_recorded_and_idempotent(ch):
     assert applied_versions(ch) == {m.version for m in load_migrations(7)}
     assert migrate(ch, ttl_days=7) == []  # second run: nothing to do
     assert is_current(ch)
-    assert latest_version() == 18
+    assert latest_version() == 19
 
 
 def test_all_exporter_tables_exist(ch):

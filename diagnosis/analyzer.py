@@ -1,0 +1,76 @@
+"""The chain analyzer: each failing trace is analysed once it looks complete (its newest span is
+`settle` seconds old), and again when more of its spans arrive; its chains are stored, so failure
+groups are exact aggregations however many traces fail. Runs in one collector (a lease)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+from core.periodic import PeriodicThread
+from core.types import FailureChain, TimeRange
+from diagnosis.async_hops import with_producers
+from storage.chain_store import Analysis, ChainStore
+from storage.trace_reader import TraceReader
+
+log = logging.getLogger("hopscope.analysis")
+MAX_PRODUCER_TRACES = 1_000
+
+
+class ChainAnalyzer:
+    def __init__(
+        self,
+        traces: TraceReader,
+        chains: ChainStore,
+        interval: float = 5.0,
+        settle: float = 10.0,
+        lookback: float = 3600.0,
+        batch: int = 2_000,
+        budget: float = 20.0,
+        may_run: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self._traces, self._chains = traces, chains
+        self._settle_ns, self._lookback_ns = int(settle * 1e9), int(lookback * 1e9)
+        self._batch, self._budget = batch, budget
+        self._may_run = may_run
+        self._thread = PeriodicThread("hopscope-analysis", self._pass, interval)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._thread.stop(timeout)
+
+    def run_once(self, now_ns: int | None = None) -> int:
+        """Analyse every settled failing trace of the lookback that needs it (in batches, for at most
+        `budget` seconds); returns how many traces were analysed."""
+        now_ns = now_ns or time.time_ns()
+        window = TimeRange(now_ns - self._lookback_ns, now_ns)
+        started, done = time.monotonic(), 0
+        while time.monotonic() - started < self._budget and not self._thread.stopping:
+            pending = self._chains.pending(window, now_ns - self._settle_ns, self._batch)
+            if not pending:
+                break
+            self._chains.write(analyse(self._traces, pending, window))
+            done += len(pending)
+            if len(pending) < self._batch:
+                break
+        return done
+
+    def _pass(self) -> None:
+        if not self._may_run():
+            return
+        analysed = self.run_once()
+        if analysed:
+            log.info("analysed %d failing traces", analysed)
+
+
+def analyse(traces: TraceReader, pending: list[tuple[str, int, int]], window: TimeRange) -> list[Analysis]:
+    """The chains of these traces ((trace id, spans, newest span ns) as ChainStore.pending gives them)."""
+    spans = traces.spans_of_traces([trace_id for trace_id, _, _ in pending], window)
+    by_trace: dict[str, list[FailureChain]] = defaultdict(list)
+    for chain in with_producers(traces, spans, MAX_PRODUCER_TRACES):
+        by_trace[chain.trace_id].append(chain)
+    return [Analysis(trace_id, count, last, by_trace.get(trace_id, [])) for trace_id, count, last in pending]

@@ -1,0 +1,116 @@
+"""Incident scale: failing traces are analysed once, when complete, their chains stored, and groups
+counted exactly from them however many traces fail; late spans make a trace analysed again."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from collector.main import create_app
+from core.types import TimeRange
+from diagnosis.analyzer import ChainAnalyzer
+from tests.analysis.scenarios import ERROR, S, to_request
+from tests.conftest import StoringClient, make_settings
+
+PB = {"Content-Type": "application/x-protobuf"}
+MINUTE_NS = 60 * 10**9
+
+
+@pytest.fixture
+def quiet_collector(storage_url, ch, tmp_path):
+    """A collector whose background analysis is off: the test runs the analyzer itself."""
+    settings = make_settings(storage_url, data_dir=tmp_path / "data", analysis=False, alerts=False)
+    with StoringClient(create_app(settings)) as client:
+        store = client.app.state.store
+        client.analyzer = ChainAnalyzer(store.traces, store.chains, settle=10.0)
+        yield client
+
+
+def _failing(service: str, i: int) -> list[S]:
+    return [
+        S("root", f"{service}-api", "POST /pay", status=ERROR),
+        S("call", f"{service}-api", "POST", kind="Client", parent="root", status=ERROR),
+        S("db", f"{service}-ledger", "INSERT", kind="Client", attrs={"db.system": "postgresql"}, parent="call",
+          status=ERROR, exception=("LockTimeout", f"row {i} locked")),
+    ]  # fmt: skip
+
+
+def _post(client, spans_by_trace: dict[str, list[S]], base_ns: int) -> None:
+    request = None
+    for trace_id, spans in spans_by_trace.items():
+        part = to_request(spans, trace_id, base_ns)
+        if request is None:
+            request = part
+        else:
+            request.resource_spans.extend(part.resource_spans)
+    assert request is not None
+    assert client.post("/v1/traces", content=request.SerializeToString(), headers=PB).status_code == 200
+
+
+def test_six_thousand_failing_traces_are_counted_exactly(quiet_collector, service_name):
+    base = time.time_ns() - 5 * MINUTE_NS
+    traces = {os.urandom(16).hex(): _failing(service_name, i) for i in range(6_000)}
+    for chunk in range(0, 6_000, 2_000):
+        _post(quiet_collector, dict(list(traces.items())[chunk : chunk + 2_000]), base)
+    params = {"since": "1h", "service": f"{service_name}-ledger", "max_traces": 1000, "deltas": "false"}
+
+    before = quiet_collector.get("/api/v1/failures", params=params).json()
+    # Analysed live: only the newest 1,000 failing traces (of every service) count before the analyzer ran.
+    assert before["truncated"] and before["groups"][0]["traces"] <= 1000
+
+    assert quiet_collector.analyzer.run_once() >= 6_000
+    after = quiet_collector.get("/api/v1/failures", params=params).json()
+    [group] = after["groups"]
+    assert (group["traces"], group["propagated_traces"], after["truncated"]) == (6_000, 6_000, False)
+    assert after["traces_analyzed"] == 6_000 and group["origin"]["error_type"] == "LockTimeout"
+    assert group["path"] == [f"{service_name}-api", f"{service_name}-ledger"]
+    assert sum(n for _, n in group["per_minute"]) == 6_000 and len(group["example_trace_ids"]) == 5
+    assert quiet_collector.analyzer.run_once() == 0  # nothing changed: nothing analysed again
+
+
+def test_late_spans_make_a_trace_analysed_again(quiet_collector, service_name):
+    frontend, checkout, ledger = (f"{service_name}-{s}" for s in ("frontend", "checkout", "ledger"))
+    trace_id = os.urandom(16).hex()
+    root = [
+        S("fe", frontend, "POST /checkout", status=ERROR, attrs={"http.status_code": 500}),
+        S("fe-c", frontend, "POST", kind="Client", parent="fe", status=ERROR),
+    ]
+    below = [
+        S("co", checkout, "POST /orders", parent="fe-c", status=ERROR),
+        S("co-c", checkout, "POST", kind="Client", parent="co", status=ERROR),
+        S("led", ledger, "POST /entries", parent="co-c", status=ERROR, exception=("DatabaseLocked", "locked")),
+    ]
+    base = time.time_ns() - 2 * MINUTE_NS
+    _post(quiet_collector, {trace_id: below}, base)  # the frontend has not exported yet
+    assert quiet_collector.analyzer.run_once() == 1
+
+    def paths() -> list[tuple[list[str], int]]:
+        body = quiet_collector.get("/api/v1/failures", params={"since": "1h", "service": ledger}).json()
+        return [(g["path"], g["traces"]) for g in body["groups"]]
+
+    assert paths() == [([checkout, ledger], 1)]
+    _post(quiet_collector, {trace_id: root}, base)
+    # Not analysed again yet: the answer analyses the changed trace itself, never counting it twice.
+    assert paths() == [([frontend, checkout, ledger], 1)]
+    assert quiet_collector.analyzer.run_once() == 1
+    assert paths() == [([frontend, checkout, ledger], 1)]
+    client = quiet_collector.app.state.store.chains._client
+    [(analyses, newest)] = client.query(
+        "SELECT uniqExact(AnalyzedAt), toUnixTimestamp64Milli(max(AnalyzedAt)) FROM hopscope_failure_chains "
+        "WHERE TraceId = {t:String}",
+        parameters={"t": trace_id},
+    ).result_rows
+    assert analyses == 2 and abs(newest / 1000 - time.time()) < 60
+
+
+def test_a_trace_still_arriving_waits_for_the_analyzer_but_is_answered_live(quiet_collector, service_name):
+    trace_id = os.urandom(16).hex()
+    _post(quiet_collector, {trace_id: _failing(service_name, 0)}, time.time_ns() - 2 * 10**9)
+    assert quiet_collector.analyzer.run_once() == 0  # its newest span is 2 s old: not settled
+    body = quiet_collector.get("/api/v1/failures", params={"since": "1h", "service": f"{service_name}-ledger"}).json()
+    assert body["groups"][0]["example_trace_ids"] == [trace_id]
+    store = quiet_collector.app.state.store
+    window = TimeRange(time.time_ns() - 3600 * 10**9, time.time_ns())
+    assert [p[0] for p in store.chains.pending(window, time.time_ns() + 1, 10) if p[0] == trace_id] == [trace_id]
