@@ -8,6 +8,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 
 from core.periodic import PeriodicThread
 from core.types import FailureChain, TimeRange
@@ -67,10 +68,10 @@ class ChainAnalyzer:
             log.info("analysed %d failing traces", analysed)
 
 
-def analyse(traces: TraceReader, pending: list[tuple[str, int, int]], window: TimeRange) -> list[Analysis]:
-    """The chains of these traces ((trace id, spans, newest span ns) as ChainStore.pending gives them)."""
-    spans = traces.spans_of_traces([trace_id for trace_id, _, _ in pending], window)
+def analyse(traces: TraceReader, pending: list[Analysis], window: TimeRange) -> list[Analysis]:
+    """The pending analyses (ChainStore.pending) with their chains."""
+    spans = traces.spans_of_traces([a.trace_id for a in pending], window)
     by_trace: dict[str, list[FailureChain]] = defaultdict(list)
     for chain in with_producers(traces, spans, MAX_PRODUCER_TRACES):
         by_trace[chain.trace_id].append(chain)
-    return [Analysis(trace_id, count, last, by_trace.get(trace_id, [])) for trace_id, count, last in pending]
+    return [replace(a, chains=by_trace.get(a.trace_id, [])) for a in pending]

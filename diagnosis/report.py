@@ -37,8 +37,9 @@ def failure_report(
     chains: ChainStore | None = None,
 ) -> FailureReport:
     """Failure groups of `window`. With a chain store: every trace the analyzer has analysed, counted
-    exactly from the stored chains, plus the newest `limit` failing traces it has not (yet, or since
-    more of their spans arrived), analysed now. Without one: the newest `limit` failing traces,
+    exactly from the stored chains (a trace whose late spans have not been analysed yet counts as
+    last analysed, for a pass or two), plus the newest `limit` failing traces it has not analysed
+    yet, analysed now. Without one: the newest `limit` failing traces,
     analysed now. Attribute deltas for the first GROUPS_WITH_DELTAS groups when a `compare`
     reader is given."""
     if chains is None:
@@ -46,14 +47,12 @@ def failure_report(
         groups = group_chains(filter_chains(with_producers(traces, failing, MAX_PRODUCER_TRACES), service, propagated))
         analysed, truncated = len(failing), len(failing) >= limit
     else:
-        # Everything not analysed yet, however recent its newest span (spans after `until` too).
-        pending = chains.pending(window, 2**63 - 1, limit, newest_first=True)
-        ids = tuple(trace_id for trace_id, _, _ in pending)
+        ids = tuple(chains.unanalysed(window, limit))
         failing = traces.spans_of_traces(list(ids), window)
         fresh = group_chains(filter_chains(with_producers(traces, failing, MAX_PRODUCER_TRACES), service, propagated))
         groups = merge_groups(chains.groups(window, service, propagated, exclude=ids), fresh)
         analysed = chains.analysed_traces(window, service, propagated, ids) + len(ids)
-        truncated = len(pending) >= limit
+        truncated = len(ids) >= limit
     groups = with_deploys(groups, services.version_first_seen(tuple({g.origin.service for g in groups})))
     if compare is not None:
         groups = [

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from clickhouse_connect.driver.client import Client
@@ -33,7 +32,8 @@ EXAMPLES = 5
 # `settled` and that were not analysed with as many spans as they have now.
 _PENDING = compose(
     """
-SELECT f.TraceId, f.Spans, toUnixTimestamp64Nano(f.Last) FROM (
+SELECT f.TraceId, f.Spans, toUnixTimestamp64Nano(f.Last), toUnixTimestamp64Milli(a.PrevAnalyzedAt),
+       toUnixTimestamp64Nano(a.PrevLastSpan) FROM (
     SELECT TraceId, toUInt32(count()) AS Spans, max(Timestamp) AS Last FROM otel_traces
     WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) - toIntervalMinute(15)
       AND Timestamp < fromUnixTimestamp64Nano({until:Int64}) + toIntervalMinute(15)
@@ -49,11 +49,14 @@ SELECT f.TraceId, f.Spans, toUnixTimestamp64Nano(f.Last) FROM (
     GROUP BY TraceId
     HAVING Last < fromUnixTimestamp64Nano({settled:Int64})
 ) AS f
-LEFT ANTI JOIN (
-    SELECT TraceId, argMax(Spans, AnalyzedAt) AS Spans FROM hopscope_failure_chains
+LEFT JOIN (
+    SELECT TraceId, argMax(Spans, AnalyzedAt) AS PrevSpans, max(AnalyzedAt) AS PrevAnalyzedAt,
+           argMax(LastSpan, AnalyzedAt) AS PrevLastSpan
+    FROM hopscope_failure_chains
     WHERE LastSpan >= fromUnixTimestamp64Nano({since:Int64}) - toIntervalHour(1)
     GROUP BY TraceId
-) AS a ON a.TraceId = f.TraceId AND a.Spans = f.Spans
+) AS a ON a.TraceId = f.TraceId
+WHERE a.TraceId = '' OR a.PrevSpans != f.Spans
 ORDER BY f.Last {direction}
 LIMIT {limit:UInt32}
 """,
@@ -62,14 +65,39 @@ LIMIT {limit:UInt32}
 )
 
 
+# Failing traces of the range never analysed, newest first (what an answer analyses itself).
+_UNANALYSED = compose(
+    """
+SELECT f.TraceId FROM (
+    SELECT TraceId, max(Timestamp) AS Last FROM (
+        SELECT TraceId, Timestamp FROM otel_traces
+        WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until:Int64})
+          AND {failed_span}
+        UNION ALL
+        SELECT TraceId, Timestamp FROM otel_logs
+        WHERE TimestampTime >= toDateTime(intDiv({since:Int64}, 1000000000))
+          AND Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until:Int64})
+          AND {error_log})
+    GROUP BY TraceId
+) AS f
+LEFT ANTI JOIN (
+    SELECT DISTINCT TraceId FROM hopscope_failure_chains
+    WHERE LastSpan >= fromUnixTimestamp64Nano({since:Int64}) - toIntervalHour(1)
+) AS a ON a.TraceId = f.TraceId
+ORDER BY f.Last DESC
+LIMIT {limit:UInt32}
+""",
+    failed_span=FAILED_SPAN,
+    error_log=ERROR_LOG,
+)
+
 # Each trace's latest analysis, the chains of the range.
 _LATEST = """
 SELECT * FROM hopscope_failure_chains
 WHERE LastSpan >= fromUnixTimestamp64Nano({since:Int64}) AND LastSpan < fromUnixTimestamp64Nano({until:Int64})
-  AND (TraceId, AnalyzedAt) IN (
-      SELECT TraceId, max(AnalyzedAt) FROM hopscope_failure_chains
-      WHERE LastSpan >= fromUnixTimestamp64Nano({since:Int64}) - toIntervalHour(1)
-      GROUP BY TraceId)
+  AND (TraceId, AnalyzedAt) NOT IN (
+      SELECT TraceId, AnalyzedAt FROM hopscope_failure_chains_superseded
+      WHERE LastSpan >= fromUnixTimestamp64Nano({since:Int64}) - toIntervalHour(1))
   AND Signature != '' AND NOT has({exclude:Array(String)}, TraceId)
   AND ({service:String} = '' OR has(Services, {service:String}))
   AND ({propagated:Int8} < 0 OR Propagated = {propagated:Int8})
@@ -87,13 +115,21 @@ _GROUPS = compose(
     """
 WITH latest AS ({latest})
 SELECT Signature, toUInt64(count()) AS traces, toUInt64(countIf(Propagated = 1)), toUInt64(sum(Attempts)),
-       toUnixTimestamp64Nano(min(EntryStart)), toUnixTimestamp64Nano(max(EntryStart)), argMax(Chain, EntryStart),
+       toUnixTimestamp64Nano(min(EntryStart)), toUnixTimestamp64Nano(max(EntryStart)), argMax(TraceId, EntryStart),
        arrayMap(x -> x.2, groupArraySorted({examples:UInt8})((-toUnixTimestamp64Nano(EntryStart), TraceId)))
 FROM latest
 GROUP BY Signature
 """,
     latest=_LATEST,
 )
+
+# The chain standing for each group: its newest trace's (read apart: the JSON is the widest column).
+_CHAINS = """
+SELECT Signature, argMax(Chain, AnalyzedAt) FROM hopscope_failure_chains
+WHERE LastSpan >= fromUnixTimestamp64Nano({since:Int64}) AND LastSpan < fromUnixTimestamp64Nano({until:Int64})
+  AND (TraceId, Signature) IN {pairs:Array(Tuple(String, String))}
+GROUP BY Signature
+"""
 
 # The breakdowns of each group: entry points, minutes, versions, latency causes.
 _DETAILS = compose(
@@ -132,20 +168,28 @@ class Analysis:
     spans: int
     last_span_ns: int
     chains: list[FailureChain]
+    supersedes: tuple[int, int] | None = None  # the earlier analysis it replaces: (analysed at ms, its newest span ns)
 
 
 class ChainStore:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def pending(
-        self, window: TimeRange, settled_ns: int, limit: int, newest_first: bool = False
-    ) -> list[tuple[str, int, int]]:
-        """(trace id, spans, newest span ns) of failing traces in `window` whose newest span is older
-        than `settled_ns` and that need (re-)analysis: oldest first, or newest first."""
+    def pending(self, window: TimeRange, settled_ns: int, limit: int) -> list[Analysis]:
+        """Failing traces of `window` whose newest span is older than `settled_ns` and that need
+        (re-)analysis, oldest first: each an Analysis without chains yet (spans, newest span, and
+        the analysis it will replace)."""
         params = {"since": window.since_ns, "until": window.until_ns, "settled": settled_ns, "limit": limit}
-        sql = compose(_PENDING, direction="DESC" if newest_first else "ASC")
-        return [(t, n, last) for t, n, last in self._client.query(sql, parameters=params).result_rows]
+        sql = compose(_PENDING, direction="ASC")
+        return [
+            Analysis(trace_id, spans, last, [], (analysed_ms, prev_last) if analysed_ms else None)
+            for trace_id, spans, last, analysed_ms, prev_last in self._client.query(sql, parameters=params).result_rows
+        ]
+
+    def unanalysed(self, window: TimeRange, limit: int) -> list[str]:
+        """Failing traces of `window` never analysed yet, newest first."""
+        params = {"since": window.since_ns, "until": window.until_ns, "limit": limit}
+        return [row[0] for row in self._client.query(_UNANALYSED, parameters=params).result_rows]
 
     def analysed_traces(
         self, window: TimeRange, service: str | None, propagated: bool | None, exclude: tuple[str, ...]
@@ -166,8 +210,8 @@ class ChainStore:
             "examples": EXAMPLES,
         }
 
-    def write(self, analyses: Iterable[Analysis]) -> int:
-        """One insert for all of them; returns the rows written."""
+    def write(self, analyses: list[Analysis]) -> int:
+        """One insert for all of them (and one for the analyses they replace); returns the rows written."""
         now = time.time_ns() // 10**6  # DateTime64(3) takes milliseconds
         rows = []
         for a in analyses:
@@ -185,6 +229,11 @@ class ChainStore:
                         json.dumps(asdict(c), separators=(",", ":")),
                     ]
                 )  # fmt: skip
+        superseded = [[a.trace_id, a.supersedes[0], a.supersedes[1]] for a in analyses if a.supersedes]
+        if superseded:
+            self._client.insert(
+                "hopscope_failure_chains_superseded", superseded, column_names=("TraceId", "AnalyzedAt", "LastSpan")
+            )
         if rows:
             self._client.insert("hopscope_failure_chains", rows, column_names=_COLUMNS)
         return len(rows)
@@ -202,12 +251,15 @@ class ChainStore:
         heads = self._client.query(_GROUPS, parameters=params).result_rows
         if not heads:
             return []
+        pairs = [(trace_id, signature) for signature, *_, trace_id, _ in heads]
+        rows = self._client.query(_CHAINS, parameters={**params, "pairs": pairs}).result_rows
+        chains: dict[str, str] = {signature: text for signature, text in rows}
         details: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         for signature, kind, a, b, n, self_ns, share in self._client.query(_DETAILS, parameters=params).result_rows:
             details[signature][kind].append((a, b, n, self_ns, share))
         groups = []
-        for signature, traces, propagated_traces, attempts, first, last, chain_json, examples in heads:
-            chain = chain_from_json(chain_json)
+        for signature, traces, propagated_traces, attempts, first, last, _, examples in heads:
+            chain = chain_from_json(chains[signature])
             d = details[signature]
             causes = sorted(d["cause"], key=lambda c: (-c[2], c[0], c[1]))
             groups.append(

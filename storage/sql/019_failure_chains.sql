@@ -26,3 +26,15 @@ PARTITION BY toDate(LastSpan)
 ORDER BY (LastSpan, TraceId)
 TTL toDateTime(LastSpan) + toIntervalDay({ttl_days})
 SETTINGS ttl_only_drop_parts = 1;
+
+-- Analyses replaced by a newer one of the same trace (few: only traces whose late spans changed
+-- them); readers leave their rows out.
+CREATE TABLE IF NOT EXISTS hopscope_failure_chains_superseded (
+    TraceId String CODEC(ZSTD(1)),
+    AnalyzedAt DateTime64(3),
+    LastSpan DateTime64(9)
+) ENGINE = MergeTree
+PARTITION BY toDate(LastSpan)
+ORDER BY (LastSpan, TraceId)
+TTL toDateTime(LastSpan) + toIntervalDay({ttl_days})
+SETTINGS ttl_only_drop_parts = 1;
