@@ -38,6 +38,15 @@ def render() -> None:
                 fig.add_trace(go.Scatter(x=xs, y=[p[i] for p in series["points"]], name=f"{series['service']} {q}"))
         else:
             fig.add_trace(go.Scatter(x=xs, y=[p[1] for p in series["points"]], name=series["service"]))
+    # Deploy markers: where a version of the shown service(s) first appeared.
+    shown = {series["service"] for series in body["series"]}
+    for deploy in api.deploys(since, until, service=None if service == "all" else service):
+        if deploy["service"] in shown or service == "all":
+            fig.add_vline(
+                x=deploy["first_seen_ns"] / 1e6,
+                line={"dash": "dot", "color": "#7f7f7f"},
+                annotation={"text": f"🚀 {deploy['service']} {deploy['version']}", "textangle": -90},
+            )
     fig.update_layout(height=420, xaxis={"type": "date"}, margin={"l": 0, "r": 0, "t": 10, "b": 0})
     st.plotly_chart(fig, use_container_width=True)
     st.subheader("Rate, errors, duration per service")

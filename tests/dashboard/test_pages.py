@@ -205,6 +205,8 @@ def test_trace_page_shows_critical_path_latency_cause_and_async_hops(seeded_coll
     assert "web ⇢ async ⇢ shipping → **carrier**" in consumed and f"produced in [{producer[:12]}" in consumed
 
 
-def test_overview_lists_deploys(seeded_collector, monkeypatch):
+def test_overview_lists_deploys_and_metric_charts_mark_them(seeded_collector, monkeypatch):
     text = _text(_run("overview.py", monkeypatch, seeded_collector.url))
     assert "**gateway** 3.1.0" in text
+    chart = _run("metrics.py", monkeypatch, seeded_collector.url).get("plotly_chart")[0]
+    assert "gateway 3.1.0" in chart.proto.spec
