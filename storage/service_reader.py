@@ -15,7 +15,7 @@ from storage.trace_reader import FAILED_SPAN, TRACE_MARGIN_NS
 _RED = compose(
     """
 SELECT {group_by:Identifier} AS name, count() AS requests, countIf({failed_span}) AS errors,
-       quantiles(0.5, 0.95, 0.99)(Duration) AS q
+       quantiles(0.5, 0.95, 0.99)(Duration) AS q, toUnixTimestamp64Nano(min(Timestamp)) AS first
 FROM otel_traces
 WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp < fromUnixTimestamp64Nano({until:Int64})
   AND (SpanKind IN ('Server', 'Consumer') OR ParentSpanId = '')
@@ -80,6 +80,7 @@ class RedStats:
     p50_ns: float
     p95_ns: float
     p99_ns: float
+    first_ns: int = 0  # its first request in the range
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class ServiceReader:
             "group_by": "SpanName" if service else "ServiceName",
         }
         rows = self._client.query(_RED, parameters=params).result_rows
-        return [RedStats(name, requests, errors, *q) for name, requests, errors, q in rows]
+        return [RedStats(name, requests, errors, q[0], q[1], q[2], first) for name, requests, errors, q, first in rows]
 
     def edges(self, time_range: TimeRange) -> list[Edge]:
         """Calls per caller -> callee in the range: rolled-up minutes where they exist, spans elsewhere."""

@@ -104,6 +104,9 @@ def render() -> None:
                 use_container_width=True,
             )
             worst = services[:12]
+            if not any(s["errors"] for s in services):
+                st.success(f"No errors in the {label}: {sum(s['requests'] for s in services):,} requests, all fine.")
+                worst = []
             bars = go.Figure(
                 go.Bar(
                     x=[s["error_rate"] * 100 for s in worst],
@@ -125,7 +128,8 @@ def render() -> None:
                 xaxis_title="error rate %",
                 yaxis={"autorange": "reversed"},
             )
-            st.plotly_chart(bars, use_container_width=True)
+            if worst:
+                st.plotly_chart(bars, use_container_width=True)
     with right:
         st.subheader("Service map")
         figure = _service_map(api.service_map(since, until))

@@ -93,6 +93,29 @@ def test_services_report_rate_errors_and_latency(collector, names):
     assert [(o["name"], o["requests"], o["errors"]) for o in ops["items"]] == [("GET /data", 3, 3)]
 
 
+def test_requests_per_second_counts_the_time_a_service_had_traffic(collector, service_name):
+    """40 requests over the last 20 s read ~2/s in an hour's range, not 40/3600 (the demo's 0.04)."""
+    now = time.time_ns()
+    spans = [S(f"r{i}", service_name, "GET /", start_ms=i * 500) for i in range(40)]
+    body = to_request(spans, os.urandom(16).hex(), now - 21 * 10**9).SerializeToString()
+    assert collector.post("/v1/traces", content=body, headers=PB).status_code == 200
+    [item] = [
+        i
+        for i in collector.get("/api/v1/services", params={"since": "1h"}).json()["items"]
+        if i["name"] == service_name
+    ]
+    assert item["requests"] == 40 and 19 <= item["active_seconds"] <= 40
+    assert 1.0 <= item["requests_per_second"] <= 2.2
+    # A lone request a moment ago: the rate is over at least 10 s.
+    other = service_name + "-once"
+    body = to_request([S("x", other, "GET /")], os.urandom(16).hex(), time.time_ns() - 10**9).SerializeToString()
+    assert collector.post("/v1/traces", content=body, headers=PB).status_code == 200
+    [once] = [
+        i for i in collector.get("/api/v1/services", params={"since": "1h"}).json()["items"] if i["name"] == other
+    ]
+    assert once["active_seconds"] == 10.0 and once["requests_per_second"] == pytest.approx(0.1)
+
+
 def test_service_map_has_services_databases_and_error_counts(collector, names):
     for _ in range(2):
         _send(collector, _broken(names))

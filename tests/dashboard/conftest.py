@@ -137,3 +137,19 @@ def seeded_collector(tmp_path_factory):
         collector.traces = seed(collector.url)
         collector.wait_stored()
         yield collector
+
+
+@pytest.fixture(scope="module")
+def healthy_collector(tmp_path_factory):
+    """A collector whose traffic never failed."""
+    with CollectorProcess(tmp_path_factory.mktemp("healthy") / "data") as collector:
+        for _ in range(3):
+            spans = [
+                S("fe", "frontend", "GET /"),
+                S("fe-c", "frontend", "GET", kind="Client", parent="fe"),
+                S("cat", "catalog", "GET /items", parent="fe-c"),
+            ]
+            body = to_request(spans, os.urandom(16).hex(), time.time_ns() - 30 * 10**9).SerializeToString()
+            assert httpx.post(collector.url + "/v1/traces", content=body, headers=PB).status_code == 200
+        collector.wait_stored()
+        yield collector

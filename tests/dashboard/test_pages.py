@@ -210,3 +210,10 @@ def test_overview_lists_deploys_and_metric_charts_mark_them(seeded_collector, mo
     assert "**gateway** 3.1.0" in text
     chart = _run("metrics.py", monkeypatch, seeded_collector.url).get("plotly_chart")[0]
     assert "gateway 3.1.0" in chart.proto.spec
+
+
+def test_overview_without_errors_says_so_instead_of_an_empty_chart(healthy_collector, monkeypatch):
+    app = _run("overview.py", monkeypatch, healthy_collector.url)
+    text = _text(app)
+    assert "No errors in the last hour: 6 requests, all fine." in text and "No failures in the last hour." in text
+    assert len(app.get("plotly_chart")) == 1  # the service map only: no error-rate chart with an axis from −1 to 0.5
