@@ -112,6 +112,58 @@ def _tree_order(spans: list[dict]) -> list[tuple[int, dict]]:
     return ordered
 
 
+FOLD = 200  # attribute values longer than this are folded
+
+
+def _span_details(chosen: dict) -> None:
+    """One span as a readable table: what it is, its status, its attributes (sorted, long values
+    folded), its events (exceptions with type, message and stack trace) and its links."""
+    span = chosen["span"]
+    status = span["status_code"] + (f" — {span['status_message']}" if span["status_message"] else "")
+    rows = [
+        ("name", f"`{span['name']}`"),
+        ("service", span["service"]),
+        ("kind", span["kind"]),
+        ("status", (":red[failed] · " if chosen["failed"] else "") + status),
+        ("duration", ms(span["duration_ns"])),
+        (
+            "span id",
+            f"`{span['span_id']}`" + (f" (parent `{span['parent_span_id']}`)" if span["parent_span_id"] else ""),
+        ),
+    ]
+    if span.get("version"):
+        rows.append(("version", span["version"]))
+    st.markdown("| | |\n| --- | --- |\n" + "\n".join(f"| **{k}** | {v} |" for k, v in rows))
+    attributes = sorted(span["attributes"].items())
+    if attributes:
+        st.dataframe(
+            [{"attribute": k, "value": v if len(v) <= FOLD else v[:FOLD] + " …"} for k, v in attributes],
+            hide_index=True,
+            use_container_width=True,
+        )
+        for key, value in attributes:
+            if len(value) > FOLD:
+                with st.expander(f"{key} (full value, {len(value):,} characters)"):
+                    st.code(value, language="text")
+    for event in span["events"]:
+        attrs = event["attributes"]
+        if event["name"] == "exception":
+            st.markdown(
+                f":red[**exception**] `{attrs.get('exception.type', '')}`: {attrs.get('exception.message', '')}"
+            )
+            if attrs.get("exception.stacktrace"):
+                st.code(attrs["exception.stacktrace"], language="text")
+        else:
+            st.markdown(f"**event** `{event['name']}` at {when(event['time_ns'])}")
+        rest = {
+            k: v for k, v in attrs.items() if k not in ("exception.type", "exception.message", "exception.stacktrace")
+        }
+        if rest:
+            st.markdown("\n".join(f"- `{k}` = {v}" for k, v in sorted(rest.items())))
+    if span["links"]:
+        st.markdown("Links: " + ", ".join(f"{trace_link(t)} span `{s}`" for t, s in span["links"]))
+
+
 def _chain_line(chain: dict) -> str:
     origin = chain["origin"]
     kind = "propagated: the caller saw it" if chain["propagated"] else "absorbed by a caller above"
@@ -170,26 +222,11 @@ def render() -> None:
     st.subheader("Span details")
     names = {f"{s['span']['service']} · {s['span']['name']} · {s['span']['span_id']}": s for s in spans}
     failed_first = sorted(names, key=lambda n: not names[n]["failed"])
-    chosen = names[str(st.selectbox("Span", failed_first, key="span"))]
-    span = chosen["span"]
-    st.json(
-        {
-            "span_id": span["span_id"],
-            "parent_span_id": span["parent_span_id"],
-            "kind": span["kind"],
-            "status": span["status_code"],
-            "status_message": span["status_message"],
-            "duration": ms(span["duration_ns"]),
-            "attributes": span["attributes"],
-        },
-        expanded=False,
-    )
-    for event in span["events"]:
-        with st.expander(f"event: {event['name']}", expanded=event["name"] == "exception"):
-            trace_text = event["attributes"].get("exception.stacktrace")
-            if trace_text:
-                st.code(trace_text, language="text")
-            st.json({k: v for k, v in event["attributes"].items() if k != "exception.stacktrace"})
+    # Open on the origin of the first failure chain: the span on-call wants to read first.
+    origin_id = chains[0]["origin"]["span_id"] if chains else None
+    start = next((i for i, n in enumerate(failed_first) if names[n]["span"]["span_id"] == origin_id), 0)
+    chosen = names[str(st.selectbox("Span", failed_first, index=start, key="span"))]
+    _span_details(chosen)
     st.subheader("Logs")
     if not detail["logs"]:
         st.info("No log records for this trace.")

@@ -217,3 +217,14 @@ def test_overview_without_errors_says_so_instead_of_an_empty_chart(healthy_colle
     text = _text(app)
     assert "No errors in the last hour: 6 requests, all fine." in text and "No failures in the last hour." in text
     assert len(app.get("plotly_chart")) == 1  # the service map only: no error-rate chart with an axis from −1 to 0.5
+
+
+def test_span_details_open_on_the_origin_as_a_readable_table(seeded_collector, monkeypatch):
+    app = _run("trace.py", monkeypatch, seeded_collector.url, {"trace_id": seeded_collector.traces["broken"][0]})
+    text = _text(app)
+    assert app.selectbox[0].value.startswith("ledger · INSERT · ")  # not the root span
+    assert "| **name** | `INSERT` |" in text and "| **status** | :red[failed] · Error |" in text
+    assert ":red[**exception**] `sqlite3.OperationalError`: database is locked" in text
+    attributes = app.dataframe[0].value
+    assert list(attributes["attribute"]) == ["db.system"] and list(attributes["value"]) == ["sqlite"]
+    assert not app.get("json")  # no collapsed {...}
