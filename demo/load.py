@@ -23,15 +23,24 @@ class Progress:
     def __init__(self) -> None:
         self.sent = self.ok = self.failed = 0
         self.latencies: list[float] = []
+        self._mark = (0.0, 0, 0, 0, 0)  # at the last line: elapsed, ok, failed, latencies, sent
 
     def line(self, elapsed: float) -> str:
-        recent = sorted(self.latencies[-500:]) or [0.0]
+        """The last interval (answers, failures, rate, latency since the previous line), then the total:
+        after a fault is switched off the line shows it at once, not a share diluted over the run."""
+        since, ok0, failed0, lat0, sent0 = self._mark
+        self._mark = (elapsed, self.ok, self.failed, len(self.latencies), self.sent)
+        ok, failed = self.ok - ok0, self.failed - failed0
+        recent = sorted(self.latencies[lat0:]) or [0.0]
         p95 = recent[min(len(recent) - 1, int(len(recent) * 0.95))]
-        rate = self.sent / elapsed if elapsed else 0.0
-        share = self.failed / self.sent * 100 if self.sent else 0.0
+        span = elapsed - since
+        rate = (self.sent - sent0) / span if span > 0 else 0.0
+        share = failed / (ok + failed) * 100 if ok + failed else 0.0
+        total = self.failed / (self.ok + self.failed) * 100 if self.ok + self.failed else 0.0
         return (
-            f"[load] {elapsed:6.0f}s  sent {self.sent}  ok {self.ok}  failed {self.failed} ({share:.1f}%)  "
-            f"{rate:.1f} req/s  p50 {statistics.median(recent):.0f} ms  p95 {p95:.0f} ms"
+            f"[load] {elapsed:6.0f}s  last {span:.0f}s: ok {ok}  failed {failed} ({share:.0f}%)  {rate:.1f} req/s  "
+            f"p50 {statistics.median(recent):.0f} ms  p95 {p95:.0f} ms  |  total: sent {self.sent}, "
+            f"failed {self.failed} ({total:.0f}%)"
         )
 
 

@@ -64,6 +64,8 @@ def test_up_demo_produces_failing_multi_hop_traffic(tmp_path):
         out.close()
     log = (tmp_path / "up.log").read_text()
     assert "demo shop running" in log and "frontend" in log and "dashboard: http://127.0.0.1:" in log
+    assert '"POST /v1/' not in log  # no access-log line per OTLP export at the default level
+    assert any("last " in line and "total: sent" in line for line in log.splitlines() if line.startswith("[load]"))
     services = query_data_dir(data, "SELECT DISTINCT ServiceName FROM otel_traces ORDER BY 1")
     assert [s["ServiceName"] for s in services] == sorted(
         ["checkout", "frontend", "inventory", "ledger", "payment", "queue", "shipping"]
