@@ -7,14 +7,13 @@ back, already ranked."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from clickhouse_connect.driver.client import Client
 
 from core.types import AttributeDelta, TimeRange
 from storage.sql_text import compose
-from storage.trace_reader import FAILED_SPAN, TraceQuery
-from storage.where import Where
+from storage.trace_reader import FAILED_SPAN, TraceQuery, span_filter
 
 # Attributes that restate the failure itself (a failing span "has" status 500): never a finding.
 IGNORED_KEYS = (
@@ -101,17 +100,7 @@ class CompareReader:
 
     def compare(self, query: TraceQuery, time_range: TimeRange, limit: int = 10, per_side: int = 20_000) -> Comparison:
         """Failing vs healthy spans matching `query` (service, operation, attributes, durations)."""
-        where = Where()
-        if query.service:
-            where.add("ServiceName = {service:String}", service=query.service)
-        if query.operation:
-            where.add("SpanName = {operation:String}", operation=query.operation)
-        if query.min_duration_ns is not None:
-            where.add("Duration >= {min_duration:UInt64}", min_duration=query.min_duration_ns)
-        if query.max_duration_ns is not None:
-            where.add("Duration <= {max_duration:UInt64}", max_duration=query.max_duration_ns)
-        for key, value in query.attributes:
-            where.attribute_equals(("SpanAttributes", "ResourceAttributes"), key, value)
+        where = span_filter(replace(query, status=None))  # both sides: failing and healthy
         params = {**where.parameters, "since": time_range.since_ns, "until": time_range.until_ns}
         totals = self._counts(compose(_TOTALS, where=where.sql()), params)
         failing, healthy = totals.get(True, 0), totals.get(False, 0)

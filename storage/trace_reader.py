@@ -234,21 +234,7 @@ class TraceReader:
 
     def search(self, query: TraceQuery, time_range: TimeRange, limit: int) -> list[TraceSummary]:
         """Matching traces, newest first."""
-        where = Where()
-        if query.service:
-            where.add("ServiceName = {service:String}", service=query.service)
-        if query.operation:
-            where.add("SpanName = {operation:String}", operation=query.operation)
-        if query.status == "error":
-            where.add(FAILED_SPAN)
-        elif query.status == "ok":
-            where.add(f"NOT {FAILED_SPAN}")
-        if query.min_duration_ns is not None:
-            where.add("Duration >= {min_duration:UInt64}", min_duration=query.min_duration_ns)
-        if query.max_duration_ns is not None:
-            where.add("Duration <= {max_duration:UInt64}", max_duration=query.max_duration_ns)
-        for key, value in query.attributes:
-            where.attribute_equals(("SpanAttributes", "ResourceAttributes"), key, value)
+        where = span_filter(query)
         sql = compose(_TRACE_SEARCH, where=where.sql())
         params = {**where.parameters, "since": time_range.since_ns, "until": time_range.until_ns, "limit": limit}
         trace_ids = [row[0] for row in self._client.query(sql, parameters=params).result_rows]
@@ -277,3 +263,23 @@ def _with_log_evidence(spans: list[Span], rows) -> list[Span]:
     if not found:
         return spans
     return [replace(s, log_evidence=found[s.span_id]) if s.span_id in found else s for s in spans]
+
+
+def span_filter(query: TraceQuery) -> Where:
+    """The spans `query` selects, as a WHERE clause (search and comparison share it)."""
+    where = Where()
+    if query.service:
+        where.add("ServiceName = {service:String}", service=query.service)
+    if query.operation:
+        where.add("SpanName = {operation:String}", operation=query.operation)
+    if query.status == "error":
+        where.add(FAILED_SPAN)
+    elif query.status == "ok":
+        where.add(f"NOT {FAILED_SPAN}")
+    if query.min_duration_ns is not None:
+        where.add("Duration >= {min_duration:UInt64}", min_duration=query.min_duration_ns)
+    if query.max_duration_ns is not None:
+        where.add("Duration <= {max_duration:UInt64}", max_duration=query.max_duration_ns)
+    for key, value in query.attributes:
+        where.attribute_equals(("SpanAttributes", "ResourceAttributes"), key, value)
+    return where
