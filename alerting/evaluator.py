@@ -161,6 +161,11 @@ class Evaluator:
                 else None,
                 [v.version for v in g.versions],
                 [describe_delta(d.key, d.value, d.failing_share, d.healthy_share) for d in g.attribute_deltas],
+                g.origin.peer,
+                [
+                    f"{x.origin.service} {x.origin.operation} → {x.origin.peer}: {x.origin.normalized_error} ({x.traces})"
+                    for x in g.symptoms
+                ],
             )
             for g in groups[:CHAINS]
         ]

@@ -40,6 +40,10 @@ class ChainSummary:
     deploy: str | None = None  # the origin's new version, when the failures began right after it appeared
     versions: list[str] = field(default_factory=list)  # the origin's versions, most traces first
     attribute_deltas: list[str] = field(default_factory=list)  # what the failing requests have in common
+    origin_peer: str | None = None  # what the origin was calling: the service behind an address when known
+    symptoms: list[str] = field(
+        default_factory=list
+    )  # effects seen in the same traces ("payment POST → ledger: httpx.ReadError (6)")
 
 
 def describe_delta(key: str, value: str, failing_share: float, healthy_share: float) -> str:
@@ -115,6 +119,8 @@ def slack(n: Notification, dashboard_url: str) -> dict:
             lines.append(f"    deploy: {chain.deploy}")
         if chain.attribute_deltas:
             lines.append(f"    in common: {'; '.join(chain.attribute_deltas)}")
+        if chain.symptoms:
+            lines.append(f"    also seen, as its effect: {'; '.join(chain.symptoms)}")
     lines.append(f"<{dashboard_url.rstrip('/')}/failures|Open the failures in hopscope>")
     return {"text": "\n".join(lines)}
 
@@ -131,6 +137,8 @@ def alertmanager(n: Notification, dashboard_url: str, receiver: str) -> dict:
             annotations["deploy"] = top.deploy
         if top.attribute_deltas:
             annotations["in_common"] = "; ".join(top.attribute_deltas)
+        if top.symptoms:
+            annotations["symptoms"] = "; ".join(top.symptoms)
         annotations["example_trace"] = (
             _trace_url(dashboard_url, top.example_trace_ids[0]) if top.example_trace_ids else ""
         )

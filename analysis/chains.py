@@ -40,6 +40,7 @@ from core.types import Evidence, FailureChain, Hop, LatencyCause, Origin, Span
 _HTTP_STATUS_KEYS = ("http.response.status_code", "http.status_code")
 _GRPC_STATUS_KEY = "rpc.grpc.status_code"
 _PEER_KEYS = ("db.system", "messaging.destination.name", "peer.service", "server.address", "net.peer.name")
+_PORT_OF = {"server.address": "server.port", "net.peer.name": "net.peer.port"}
 GRPC_CODES = (
     "OK CANCELLED UNKNOWN INVALID_ARGUMENT DEADLINE_EXCEEDED NOT_FOUND ALREADY_EXISTS PERMISSION_DENIED "
     "RESOURCE_EXHAUSTED FAILED_PRECONDITION ABORTED OUT_OF_RANGE UNIMPLEMENTED INTERNAL UNAVAILABLE DATA_LOSS "
@@ -113,18 +114,52 @@ def failure_kind(span: Span) -> str | None:
 
 def peer(span: Span) -> str | None:
     """What a client or producer span was calling ("unknown" when it does not say); None for other
-    kinds. Migration 004's HopscopePeer states the same rule (tests/storage/test_derived_columns.py)."""
+    kinds. An address keeps its port. Migration 020's HopscopePeer states the same rule
+    (tests/storage/test_derived_columns.py)."""
     if span.kind not in ("Client", "Producer"):
         return None
     if span.peer is not None:
         return span.peer or None
+    attributes = span.attributes
     for key in _PEER_KEYS:
-        if span.attributes.get(key):
-            return span.attributes[key]
+        if attributes.get(key):
+            return _with_port(attributes[key], attributes.get(_PORT_OF.get(key, ""), ""))
     for key in ("url.full", "http.url"):
-        if span.attributes.get(key):
-            return urlsplit(span.attributes[key]).netloc or None
+        if attributes.get(key):
+            return urlsplit(attributes[key]).netloc or None
     return "unknown"
+
+
+def _with_port(host: str, port: str) -> str:
+    return f"{host}:{port}" if port else host
+
+
+def endpoints(span: Span) -> tuple[str, ...]:
+    """The addresses a server span was reached at, as its clients name them (host:port): the Host
+    header, server.address/port, net.host.name/port, the URL's netloc. Migration 020's
+    HopscopeEndpoints states the same rule."""
+    if span.kind != "Server":
+        return ()
+    if span.endpoints is not None:
+        return span.endpoints
+    a = span.attributes
+    found = [
+        a.get("http.host", ""),
+        _with_port(a["server.address"], a.get("server.port", "")) if a.get("server.address") else "",
+        _with_port(a["net.host.name"], a.get("net.host.port", "")) if a.get("net.host.name") else "",
+        urlsplit(a.get("url.full", "")).netloc,
+        urlsplit(a.get("http.url", "")).netloc,
+    ]
+    return tuple(dict.fromkeys(x for x in found if x and x != ":"))
+
+
+def resolve_peer(origin: Origin, services_at: Mapping[str, str]) -> Origin:
+    """The origin with its peer named by the service that serves that address, when one is known
+    (the address kept in `peer_address`)."""
+    service = services_at.get(origin.peer or "")
+    if not service or origin.peer_address is not None:
+        return origin
+    return replace(origin, peer=service, peer_address=origin.peer)
 
 
 def _origin(span: Span) -> Origin:
@@ -201,7 +236,26 @@ def failure_chains(spans: Iterable[Span]) -> list[FailureChain]:
     failed_below = _failed_descendants(by_id, below, failed)
     children = children_of(by_id.values())
     chains = [_chain(by_id, up, failed, by_id[sid], kinds[sid], children) for sid in failed if sid not in failed_below]
-    return _one_per_signature(chains, by_id)
+    services_at = {address: span.service for span in by_id.values() for address in endpoints(span)}
+    if services_at:
+        chains = [replace(c, origin=resolve_peer(c.origin, services_at)) for c in chains]
+    return _with_symptoms(_one_per_signature(chains, by_id))
+
+
+def _with_symptoms(chains: list[FailureChain]) -> list[FailureChain]:
+    """A client or producer origin whose peer is a service where another chain of the trace starts
+    (the callee failed, and this call lost its connection or gave up on it) is that chain's symptom
+    (never of a chain that is itself a symptom)."""
+    starts: dict[str, str] = {}
+    for chain in chains:
+        starts.setdefault(chain.origin.service, chain.signature)
+    marks = {
+        c.signature: starts[c.origin.peer]
+        for c in chains
+        if c.origin.kind in ("Client", "Producer") and c.origin.peer in starts and c.origin.peer != c.origin.service
+    }
+    marks = {sig: of for sig, of in marks.items() if of not in marks}
+    return [replace(c, symptom_of=marks[c.signature]) if c.signature in marks else c for c in chains]
 
 
 def _explained_cancellations(

@@ -59,6 +59,7 @@ class Span:
     peer: str | None = None
     http_status: int | None = None
     grpc_status: int | None = None  # precomputed: -1 when the span carries none
+    endpoints: tuple[str, ...] | None = None  # precomputed: addresses a server span was reached at
     version: str = ""  # the resource's service.version
     log_evidence: LogEvidence | None = None  # attached by storage from the trace's logs
 
@@ -103,6 +104,7 @@ class Origin:
     message: str  # the raw error (exception message, status message or HTTP status)
     normalized_error: str  # what the signature uses: the type, else the message without ids/numbers
     evidence: Evidence | None = None  # why the origin span counts as failed
+    peer_address: str | None = None  # the address `peer` was called at, when peer names the service behind it
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ class FailureChain:
     version: str = ""  # the origin's service.version
     upstream_traces: tuple[str, ...] = ()  # producer traces whose path comes before the chain's own
     async_cut: bool = False  # a producer further up was not followed (the walk's bounds)
+    symptom_of: str = ""  # the signature of the chain of the same trace this one is a symptom of
 
     @property
     def entry(self) -> Hop:
@@ -198,6 +201,18 @@ class AttributeDelta:
 
 
 @dataclass(frozen=True)
+class Symptom:
+    """A failure seen in a group's traces that is an effect of the group's origin: a caller whose
+    call to the origin's service failed without that service's span saying so (the connection was
+    dropped, the call timed out before an answer). Shown under the group, not as a problem of its own."""
+
+    signature: str
+    origin: Origin
+    path: tuple[str, ...]
+    traces: int
+
+
+@dataclass(frozen=True)
 class FailureGroup:
     """All chains of one signature: one problem, however many requests it broke."""
 
@@ -218,3 +233,5 @@ class FailureGroup:
     versions: tuple[VersionSeen, ...] = ()  # the origin service's versions, most traces first
     deploy_onset: DeployOnset | None = None
     attribute_deltas: tuple[AttributeDelta, ...] = ()  # what its origin's failing spans have in common
+    symptoms: tuple[Symptom, ...] = ()  # other failures in its traces that were effects of this one
+    partial: bool = False  # only seen without the top of its traces (their entry's parent has not arrived)

@@ -3,11 +3,13 @@ attribute values their failing origin spans have in common."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
+from analysis.chains import resolve_peer
 from analysis.deploys import with_deploys
-from analysis.grouping import filter_chains, group_chains, merge_groups
-from core.types import FailureGroup, TimeRange
+from analysis.grouping import adopt_partial, filter_chains, group_chains, merge_groups
+from core.types import FailureGroup, Span, TimeRange
 from diagnosis.async_hops import with_producers
 from storage.chain_store import ChainStore
 from storage.compare_reader import CompareReader
@@ -17,6 +19,10 @@ from storage.trace_reader import TraceQuery, TraceReader
 DELTAS_PER_GROUP = 3
 GROUPS_WITH_DELTAS = 5  # each costs three small queries (~50 ms at 10M spans)
 MAX_PRODUCER_TRACES = 1_000  # read to continue consumers' chains up through their producers
+# A trace analysed live (not stored yet) is shown once its root span has arrived, or, without one,
+# once its newest span is this old: a trace still arriving service by service would otherwise show
+# its parts as problems of their own ("checkout > payment > ledger" beside the whole chain).
+GRACE_NS = 10 * 10**9
 
 
 @dataclass(frozen=True)
@@ -48,11 +54,12 @@ def failure_report(
         analysed, truncated = len(failing), len(failing) >= limit
     else:
         ids = tuple(chains.unanalysed(window, limit))
-        failing = traces.spans_of_traces(list(ids), window)
+        failing = arrived(traces.spans_of_traces(list(ids), window), time.time_ns() - GRACE_NS)
         fresh = group_chains(filter_chains(with_producers(traces, failing, MAX_PRODUCER_TRACES), service, propagated))
         groups = merge_groups(chains.groups(window, service, propagated, exclude=ids), fresh)
         analysed = chains.analysed_traces(window, service, propagated, ids) + len(ids)
         truncated = len(ids) >= limit
+    groups = with_named_peers(adopt_partial(groups), services)
     groups = with_deploys(groups, services.version_first_seen(tuple({g.origin.service for g in groups})))
     if compare is not None:
         groups = [
@@ -60,6 +67,33 @@ def failure_report(
             for i, g in enumerate(groups)
         ]
     return FailureReport(groups, analysed, truncated)
+
+
+def arrived(traces: dict[str, list[Span]], settled_ns: int) -> dict[str, list[Span]]:
+    """The traces that look whole: their root span is there, or their newest span ended before
+    `settled_ns` (a root that never comes must not hide a failure for long)."""
+    return {
+        trace_id: spans
+        for trace_id, spans in traces.items()
+        if any(not s.parent_span_id for s in spans)
+        or max((s.start_ns + s.duration_ns for s in spans), default=0) < settled_ns
+    }
+
+
+def with_named_peers(groups: list[FailureGroup], services: ServiceReader) -> list[FailureGroup]:
+    """Origins (and symptoms) that name their peer by an address, named by the service serving it."""
+    origins = [o for g in groups for o in (g.origin, *(x.origin for x in g.symptoms))]
+    services_at = services.services_at(sorted({o.peer for o in origins if o.peer and o.peer_address is None}))
+    if not services_at:
+        return groups
+    return [
+        replace(
+            g,
+            origin=resolve_peer(g.origin, services_at),
+            symptoms=tuple(replace(x, origin=resolve_peer(x.origin, services_at)) for x in g.symptoms),
+        )
+        for g in groups
+    ]
 
 
 def _deltas(compare: CompareReader, group: FailureGroup, window: TimeRange):

@@ -20,6 +20,7 @@ from core.types import (
     LatencyCause,
     LogEvidence,
     Origin,
+    Symptom,
     TimeRange,
     VersionSeen,
 )
@@ -114,11 +115,11 @@ SELECT count(DISTINCT TraceId) FROM latest
 _GROUPS = compose(
     """
 WITH latest AS ({latest})
-SELECT Signature, toUInt64(count()) AS traces, toUInt64(countIf(Propagated = 1)), toUInt64(sum(Attempts)),
+SELECT Signature, SymptomOf, toUInt64(count()) AS traces, toUInt64(countIf(Propagated = 1)), toUInt64(sum(Attempts)),
        toUnixTimestamp64Nano(min(EntryStart)), toUnixTimestamp64Nano(max(EntryStart)), argMax(TraceId, EntryStart),
        arrayMap(x -> x.2, groupArraySorted({examples:UInt8})((-toUnixTimestamp64Nano(EntryStart), TraceId)))
 FROM latest
-GROUP BY Signature
+GROUP BY Signature, SymptomOf
 """,
     latest=_LATEST,
 )
@@ -131,10 +132,11 @@ WHERE LastSpan >= fromUnixTimestamp64Nano({since:Int64}) AND LastSpan < fromUnix
 GROUP BY Signature
 """
 
-# The breakdowns of each group: entry points, minutes, versions, latency causes.
+# The breakdowns of each group: entry points, minutes, versions, latency causes (of the traces where
+# the signature was no other chain's symptom).
 _DETAILS = compose(
     """
-WITH latest AS ({latest})
+WITH latest AS (SELECT * FROM ({latest}) WHERE SymptomOf = '')
 SELECT Signature, 'entry' AS Kind, toString(EntryService) AS A, toString(EntryOperation) AS B, toUInt64(count()) AS N,
        toUInt64(0) AS SelfNs, toFloat64(0) AS Share
 FROM latest GROUP BY Signature, EntryService, EntryOperation
@@ -157,6 +159,7 @@ FROM latest WHERE CauseService != '' GROUP BY Signature, CauseService, CauseOper
 _COLUMNS = (
     "TraceId", "AnalyzedAt", "Spans", "LastSpan", "Signature", "EntryStart", "Propagated", "Attempts", "EntryService",
     "EntryOperation", "Services", "Version", "CauseService", "CauseOperation", "CauseSelfNs", "CauseShare", "Chain",
+    "SymptomOf",
 )  # fmt: skip
 
 
@@ -217,7 +220,7 @@ class ChainStore:
         for a in analyses:
             if not a.chains:
                 rows.append([a.trace_id, now, a.spans, a.last_span_ns, "", a.last_span_ns, 0, 0, "", "", [], "",
-                             "", "", 0, 0.0, ""])  # fmt: skip
+                             "", "", 0, 0.0, "", ""])  # fmt: skip
             for c in a.chains:
                 cause = c.latency_cause
                 rows.append(
@@ -226,7 +229,7 @@ class ChainStore:
                         min(c.attempts, 65535), c.entry.service, c.entry.operation, list(c.services), c.version,
                         cause.service if cause else "", cause.operation if cause else "",
                         cause.self_ns if cause else 0, cause.share if cause else 0.0,
-                        json.dumps(asdict(c), separators=(",", ":")),
+                        json.dumps(asdict(c), separators=(",", ":")), c.symptom_of,
                     ]
                 )  # fmt: skip
         superseded = [[a.trace_id, a.supersedes[0], a.supersedes[1]] for a in analyses if a.supersedes]
@@ -251,14 +254,28 @@ class ChainStore:
         heads = self._client.query(_GROUPS, parameters=params).result_rows
         if not heads:
             return []
-        pairs = [(trace_id, signature) for signature, *_, trace_id, _ in heads]
+        pairs = [(trace_id, signature) for signature, _, *_, trace_id, _ in heads]
         rows = self._client.query(_CHAINS, parameters={**params, "pairs": pairs}).result_rows
         chains: dict[str, str] = {signature: text for signature, text in rows}
         details: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         for signature, kind, a, b, n, self_ns, share in self._client.query(_DETAILS, parameters=params).result_rows:
             details[signature][kind].append((a, b, n, self_ns, share))
+        parents = {signature for signature, symptom_of, *_ in heads if not symptom_of}
+        symptoms: dict[str, list[Symptom]] = defaultdict(list)
+        counts: dict[str, list] = {}
+        for signature, symptom_of, traces, propagated_traces, attempts, first, last, _, examples in heads:
+            if symptom_of in parents:
+                chain = chain_from_json(chains[signature])
+                symptoms[symptom_of].append(Symptom(signature, chain.origin, chain.services, traces))
+                continue
+            seen = counts.setdefault(signature, [0, 0, 0, first, last, []])
+            seen[0] += traces
+            seen[1] += propagated_traces
+            seen[2] += attempts
+            seen[3], seen[4] = min(seen[3], first), max(seen[4], last)
+            seen[5] += [t for t in examples if t not in seen[5]]
         groups = []
-        for signature, traces, propagated_traces, attempts, first, last, _, examples in heads:
+        for signature, (traces, propagated_traces, attempts, first, last, examples) in counts.items():
             chain = chain_from_json(chains[signature])
             d = details[signature]
             causes = sorted(d["cause"], key=lambda c: (-c[2], c[0], c[1]))
@@ -277,7 +294,7 @@ class ChainStore:
                     first_seen_ns=first,
                     last_seen_ns=last,
                     per_minute=tuple(sorted((int(m), n) for m, _, n, _, _ in d["minute"])),
-                    example_trace_ids=tuple(examples),
+                    example_trace_ids=tuple(examples[:EXAMPLES]),
                     attempts=attempts,
                     latency_cause=GroupCause(
                         causes[0][0], causes[0][1], causes[0][2], int(causes[0][3]), round(float(causes[0][4]), 4)
@@ -287,6 +304,8 @@ class ChainStore:
                     versions=tuple(
                         VersionSeen(v, n, None) for v, _, n, _, _ in sorted(d["version"], key=lambda v: -v[2])
                     ),
+                    symptoms=tuple(sorted(symptoms[signature], key=lambda x: (-x.traces, x.signature))),
+                    partial=chain.orphaned_entry,
                 )
             )
         return sorted(groups, key=lambda g: (-g.propagated_traces, -g.traces, g.signature))

@@ -26,11 +26,23 @@ ORDER BY errors / requests DESC, requests DESC
     failed_span=FAILED_SPAN,
 )
 
-# Rolled-up minutes for the middle of the range, live spans for its two ends.
+# Which service serves each address (migration 020): the one seen there last.
+_SERVICES_AT = """
+SELECT Endpoint, argMax(ServiceName, LastSeen) FROM hopscope_endpoints
+WHERE has({endpoints:Array(String)}, Endpoint)
+GROUP BY Endpoint
+"""
+
+# Rolled-up minutes for the middle of the range, live spans for its two ends; a callee known only by
+# its address is named by the service that serves it (so a call that failed before the service's
+# span was written joins that service's edge).
 _EDGES = compose(
     """
-SELECT Caller, Callee, CalleeType, sum(Calls) AS calls, sum(Errors) AS errors, quantilesMerge(0.5, 0.95)(Latency) AS q
+SELECT Caller, if(e.Service != '', e.Service, u.Callee) AS Callee, if(e.Service != '', 'service', u.CalleeType) AS Type,
+       sum(Calls) AS calls, sum(Errors) AS errors, quantilesMerge(0.5, 0.95)(Latency) AS q
 FROM (
+    SELECT Caller, Callee, CalleeType, Calls, Errors, Latency, if(CalleeType = 'external', Callee, '') AS Address
+    FROM (
     SELECT Caller, Callee, CalleeType, Calls, Errors, Latency FROM hopscope_service_edges
     WHERE Minute >= toDateTime(intDiv({rolled_since:Int64}, 1000000000))
       AND Minute < toDateTime(intDiv({rolled_until:Int64}, 1000000000))
@@ -38,8 +50,13 @@ FROM (
     SELECT Caller, Callee, CalleeType, Calls, Errors, Latency FROM ({head})
     UNION ALL
     SELECT Caller, Callee, CalleeType, Calls, Errors, Latency FROM ({tail})
-)
-GROUP BY Caller, Callee, CalleeType
+    )
+) AS u
+LEFT JOIN (
+    SELECT Endpoint, argMax(ServiceName, LastSeen) AS Service FROM hopscope_endpoints GROUP BY Endpoint
+) AS e ON e.Endpoint = u.Address
+WHERE Caller != Callee OR u.CalleeType != 'external'
+GROUP BY Caller, Callee, Type
 ORDER BY calls DESC
 """,
     head=rename_parameters(EDGE_STATES, since="head_since", until="head_until", until_margin="head_margin"),
@@ -131,6 +148,13 @@ class ServiceReader:
         }
         rows = self._client.query(_EDGES, parameters=params).result_rows
         return [Edge(caller, callee, kind, calls, errors, *q) for caller, callee, kind, calls, errors, q in rows]
+
+    def services_at(self, endpoints: list[str]) -> dict[str, str]:
+        """Address -> the service that serves it, for the addresses known (see migration 020)."""
+        if not endpoints:
+            return {}
+        rows = self._client.query(_SERVICES_AT, parameters={"endpoints": endpoints}).result_rows
+        return {endpoint: service for endpoint, service in rows}
 
     def deploys(
         self, time_range: TimeRange | None = None, service: str = "", services: tuple[str, ...] = ()

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
-from analysis.chains import failure_chains, is_failed
+from analysis.chains import failure_chains, is_failed, resolve_peer
 from analysis.critical_path import trace_critical_path
 from collector.api import params
 from collector.api.errors import ApiError
-from collector.dependencies import LogReaderDep, TraceReaderDep
+from collector.dependencies import LogReaderDep, ServiceReaderDep, TraceReaderDep
 from core.gcpause import gc_paused
 from core.types import CriticalStep, FailureChain, Span
 from diagnosis.async_hops import LinkedTraces, continued, downstream_failures, linked_traces
@@ -80,7 +80,7 @@ def search_traces(
 
 
 @router.get("/traces/{trace_id}", response_model=TraceDetail, summary="One trace: spans, logs, failure chains")
-async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep) -> Response:
+async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep, services: ServiceReaderDep) -> Response:
     """Spans keep nanosecond timestamps (`start_ns`, `duration_ns`). 404 for an unknown trace."""
     trace_id = params.trace_id(trace_id)
     # Spans and logs are read at once, on separate engine sessions.
@@ -91,14 +91,21 @@ async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep) -
         raise ApiError(404, "trace not found", f"no spans stored for trace {trace_id}")
     # Analysed and serialized off the event loop; a 20,000-span trace is ~9 MB of JSON.
     linked = await run_in_threadpool(linked_traces, traces, {trace_id: spans})
-    body = await run_in_threadpool(_detail_json, trace_id, spans, records, linked)
+    chains = continued(failure_chains(spans), linked)
+    addresses = sorted({c.origin.peer for c in chains if c.origin.peer and c.origin.peer_address is None})
+    if addresses:  # peers the trace itself does not name: the services seen serving those addresses
+        services_at = await run_in_threadpool(services.services_at, addresses)
+        chains = [replace(c, origin=resolve_peer(c.origin, services_at)) for c in chains]
+    body = await run_in_threadpool(_detail_json, trace_id, spans, records, linked, chains)
     return Response(content=body, media_type="application/json")
 
 
 _DETAIL = TypeAdapter(TraceDetail)
 
 
-def _detail_json(trace_id: str, spans: list[Span], records: list[LogRecord], linked: LinkedTraces) -> bytes:
+def _detail_json(
+    trace_id: str, spans: list[Span], records: list[LogRecord], linked: LinkedTraces, chains: list[FailureChain]
+) -> bytes:
     """The trace detail as JSON, serialized straight from the dataclasses (FastAPI's own path would
     copy them into dicts and validate them again: most of the time of a large trace)."""
     spans.sort(key=lambda s: (s.start_ns, s.span_id))
@@ -107,7 +114,7 @@ def _detail_json(trace_id: str, spans: list[Span], records: list[LogRecord], lin
             trace_id=trace_id,
             spans=[TraceSpan(s, is_failed(s)) for s in spans],
             logs=records,
-            failure_chains=continued(failure_chains(spans), linked),
+            failure_chains=chains,
             critical_path=trace_critical_path(spans),
             async_failure_chains=downstream_failures(trace_id, linked),
             async_cut=linked.cut,

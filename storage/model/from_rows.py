@@ -15,7 +15,7 @@ _HEAD_WIDTH = 16
 SPAN_COLUMNS = _HEAD + ", SpanAttributes, ScopeName"
 
 # For failure analysis: the derived columns (migrations 004, 007, 017, 018) instead of the attribute maps.
-ANALYSIS_COLUMNS = _HEAD + ", HopscopeFailed, HopscopePeer, HopscopeHttpStatus, HopscopeGrpcStatus"
+ANALYSIS_COLUMNS = _HEAD + ", HopscopeFailed, HopscopePeer, HopscopeHttpStatus, HopscopeGrpcStatus, HopscopeEndpoints"
 
 
 def _common(row) -> dict:
@@ -60,5 +60,12 @@ def span_from_row(row) -> Span:
 
 
 def analysis_span_from_row(row) -> Span:
-    failed, peer, http_status, grpc_status = row[_HEAD_WIDTH:]
-    return Span(**_common(row), failed=bool(failed), peer=peer, http_status=http_status, grpc_status=grpc_status)
+    failed, peer, http_status, grpc_status, endpoints = row[_HEAD_WIDTH:]
+    return Span(
+        **_common(row),
+        failed=bool(failed),
+        peer=peer,
+        http_status=http_status,
+        grpc_status=grpc_status,
+        endpoints=tuple(endpoints),
+    )
