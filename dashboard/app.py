@@ -10,7 +10,8 @@ from dashboard.common import signed_in
 
 PAGES = Path(__file__).parent / "views"
 
-st.set_page_config(page_title="hopscope", page_icon=":material/radar:", layout="wide")
+# A local image: a Material or emoji page icon is fetched from a font CDN, which fails offline.
+st.set_page_config(page_title="hopscope", page_icon=str(Path(__file__).parent / "hopscope.png"), layout="wide")
 navigation = st.navigation(
     [
         st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),

@@ -32,6 +32,7 @@ class Origin(TypedDict):
     error_type: str | None
     message: str
     normalized_error: str
+    peer_address: str | None
 
 
 class Hop(TypedDict):
@@ -64,6 +65,8 @@ class FailureGroup(TypedDict, total=False):
     versions: list[dict[str, Any]]
     deploy_onset: dict[str, Any] | None
     attribute_deltas: list[dict[str, Any]]
+    symptoms: list[dict[str, Any]]
+    partial: bool
 
 
 class ApiClient:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlencode
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.client import DEFAULT_API_URL, ApiClient, ApiRejected, ApiUnavailable, Hop, Origin
@@ -130,6 +131,40 @@ def trace_link(trace_id: str) -> str:
     return f"[{trace_id[:12]}…](/trace?trace_id={trace_id})"
 
 
+def span_link(trace_id: str, span_id: str) -> str:
+    """A markdown link to one span: the Trace page with it open in Span details."""
+    return f"[span {span_id[:8]}](/trace?trace_id={trace_id}&span_id={span_id})"
+
+
+def severity(number: int, text: str) -> str:
+    """A log record's severity, coloured: red for ERROR and worse, orange WARN, blue INFO, grey below."""
+    label = text or str(number)
+    if number >= 17:
+        return f":red-background[**{label}**]"
+    if number >= 13:
+        return f":orange-background[**{label}**]"
+    if number >= 9:
+        return f":blue[{label}]"
+    return f":gray[{label}]"
+
+
+def log_line(record: dict, with_trace: bool = True) -> str:
+    """One log record as a markdown list item: time, severity, service, body, the exception's
+    message when the body does not say it, and links to its trace and span."""
+    body = record["body"]
+    attributes = record.get("attributes") or {}
+    message = attributes.get("exception.message", "")
+    if message and message not in body:
+        body += f" — {attributes.get('exception.type', 'exception')}: {message}"
+    line = f"- `{when(record['time_ns'])}` {severity(record['severity_number'], record['severity_text'])} "
+    line += f"{record['service']}: {body}"
+    if record["trace_id"] and with_trace:
+        line += f" · {trace_link(record['trace_id'])}"
+    if record["trace_id"] and record["span_id"]:
+        line += f" · {span_link(record['trace_id'], record['span_id'])}"
+    return line
+
+
 def compare_link(service: str, operation: str | None = None, text: str = "Compare failing vs healthy") -> str:
     """A markdown link to the Compare page for one service (and operation)."""
     query = {"service": service, **({"operation": operation} if operation else {})}
@@ -172,16 +207,36 @@ def chain_text(hops: list[Hop], origin: Origin) -> str:
     return text
 
 
-_BARS = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(per_minute: list[list[int]], width: int = 60) -> str:
-    """Counts per minute as a one-line bar chart, missing minutes as zero, the last `width` minutes."""
-    if not per_minute:
+def peer_text(origin: Origin) -> str:
+    """ " calling **ledger** (`127.0.0.1:42707`)": the service behind the address, and the address."""
+    if not origin.get("peer"):
         return ""
-    counts = dict((t, n) for t, n in per_minute)
+    address = origin.get("peer_address")
+    return f" calling **{origin['peer']}**" + (f" (`{address}`)" if address else "")
+
+
+def per_minute_bars(per_minute: list[list[int]], min_minutes: int = 15) -> go.Figure:
+    """Traces per minute as a bar strip: every minute from the first to the last (at least
+    `min_minutes`, so a short burst reads as one), missing minutes as zero, the scale on the axis."""
+    counts = {t: n for t, n in per_minute}
     last = max(counts)
-    first = max(min(counts), last - (width - 1) * 60)
-    series = [counts.get(t, 0) for t in range(first, last + 60, 60)]
-    top = max(series) or 1
-    return "".join(_BARS[min(len(_BARS) - 1, (n * (len(_BARS) - 1) + top - 1) // top)] if n else " " for n in series)
+    first = min(min(counts), last - (min_minutes - 1) * 60)
+    minutes = list(range(first, last + 60, 60))
+    figure = go.Figure(
+        go.Bar(
+            x=[datetime.fromtimestamp(t, timezone.utc) for t in minutes],
+            y=[counts.get(t, 0) for t in minutes],
+            marker_color="#d62728",
+            hovertemplate="%{x|%H:%M} UTC: %{y} traces<extra></extra>",
+        )
+    )
+    top = max(counts.values())
+    figure.update_layout(
+        height=110,
+        margin={"l": 40, "r": 10, "t": 5, "b": 25},
+        bargap=0.15,
+        showlegend=False,
+        yaxis={"range": [0, top * 1.1], "tickvals": [0, top], "title": None, "fixedrange": True},
+        xaxis={"tickformat": "%H:%M", "nticks": 6, "fixedrange": True},
+    )
+    return figure

@@ -71,7 +71,7 @@ SEVERITY_FLOOR = {"trace": 1, "debug": 5, "info": 9, "warn": 13, "error": 17, "f
 
 @dataclass(frozen=True)
 class LogQuery:
-    words: tuple[str, ...] = ()  # search terms (see search_terms), each must be in the body (any case)
+    words: tuple[str, ...] = ()  # search terms (see search_terms), each in the body or an attribute value (any case)
     min_severity: int | None = None  # SeverityNumber floor (see SEVERITY_FLOOR)
     service: str | None = None
     trace_id: str | None = None
@@ -123,13 +123,13 @@ class LogReader:
     def _where(query: LogQuery) -> Where:
         where = Where()
         for word in query.words:
-            # Whole tokens through the body's token index; a term with separators in it
-            # (`user_id`, `a.b/c`, `50%`) must also appear as written.
+            # Whole tokens through the token index of the body and attribute values (migration 021);
+            # a term with separators in it (`user_id`, `a.b/c`, `50%`) must also appear as written.
             tokens = _TOKEN.findall(word)
             for token in tokens:
-                where.add(f"hasTokenCaseInsensitive(Body, {{{where.param('w', token)}:String}})")
+                where.add(f"hasTokenCaseInsensitive(HopscopeText, {{{where.param('w', token)}:String}})")
             if tokens != [word]:
-                where.add(f"positionCaseInsensitiveUTF8(Body, {{{where.param('p', word)}:String}}) > 0")
+                where.add(f"positionCaseInsensitiveUTF8(HopscopeText, {{{where.param('p', word)}:String}}) > 0")
         if query.min_severity is not None:
             where.add("SeverityNumber >= {min_severity:UInt8}", min_severity=query.min_severity)
         if query.service:

@@ -14,7 +14,8 @@ from dashboard.common import (
     guarded,
     ms,
     onset_text,
-    sparkline,
+    peer_text,
+    per_minute_bars,
     time_range,
     trace_link,
     when,
@@ -42,11 +43,23 @@ def _hops(group: FailureGroup) -> None:
         )
     cells[0] = cells[0].split(" ", 1)[1]
     origin = group["origin"]
-    peer = f" calling **{origin['peer']}**" if origin.get("peer") else ""
     st.markdown(
-        "  \n".join(cells) + f"  \n:red[**origin**]: **{origin['service']}** `{origin['operation']}`{peer} — "
-        f"{origin['error_type'] or 'error'}: {origin['message']}"
+        "  \n".join(cells) + f"  \n:red[**origin**]: **{origin['service']}** `{origin['operation']}`"
+        f"{peer_text(origin)} — {origin['error_type'] or 'error'}: {origin['message']}"
     )
+
+
+def _symptoms(group: FailureGroup) -> None:
+    """Failures in the group's traces that are its effects (a caller losing its connection to the
+    origin's service): listed under it, not as problems of their own."""
+    if not group.get("symptoms"):
+        return
+    lines = [
+        f"- **{x['origin']['service']}** `{x['origin']['operation']}`{peer_text(x['origin'])} — "
+        f"{x['origin']['normalized_error']} in {x['traces']} of these traces"
+        for x in group["symptoms"]
+    ]
+    st.markdown("**Related symptoms** (effects of this failure, not problems of their own):\n" + "\n".join(lines))
 
 
 @st.fragment(run_every=auto_refresh())
@@ -73,6 +86,7 @@ def render() -> None:
                 f"last seen {when(group['last_seen_ns'])} · signature `{group['signature']}`"
             )
             _hops(group)
+            _symptoms(group)
             if cause := group.get("latency_cause"):
                 st.markdown(f":hourglass: **Where the time went**: {cause_text(cause)}")
             if onset := group.get("deploy_onset"):
@@ -85,7 +99,13 @@ def render() -> None:
             entries = ", ".join(f"{e['service']} `{e['operation']}` ({e['traces']})" for e in group["entry_points"])
             st.markdown(f"Entry points: {entries}")
             first, last = when(group["per_minute"][0][0] * 10**9), when(group["per_minute"][-1][0] * 10**9)
-            st.markdown(f"Traces per minute: `{sparkline(group['per_minute'])}` ({first} … {last})")
+            st.plotly_chart(
+                per_minute_bars(group["per_minute"]),
+                use_container_width=True,
+                config={"displayModeBar": False},
+                key=f"minutes-{group['signature']}",
+            )
+            st.caption(f"Failing traces per minute, {first} – {last}")
             st.markdown("Examples: " + " · ".join(trace_link(t) for t in group["example_trace_ids"]))
     if rest:
         st.subheader(f"{len(rest)} more")

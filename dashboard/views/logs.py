@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.common import auto_refresh, client, guarded, time_range, trace_link, when
+from dashboard.common import auto_refresh, client, guarded, log_line, time_range
 
 since, until, label = time_range()
 st.title("Logs")
 with st.form("log_search"):
     cols = st.columns([3, 1, 2, 2])
-    words = cols[0].text_input("Search", placeholder="payment declined")
+    words = cols[0].text_input("Search (message and attributes)", placeholder="payment declined")
     severity = cols[1].selectbox("Severity", ["any", "debug", "info", "warn", "error", "fatal"])
     service = cols[2].text_input("Service")
     trace_id = cols[3].text_input("Trace id")
@@ -35,13 +35,7 @@ def render() -> None:
     if not page["records"]:
         st.info(f"No log records match in the {label}.")
         return
-    st.markdown(
-        "\n".join(
-            f"- `{when(r['time_ns'])}` **{r['severity_text'] or r['severity_number']}** {r['service']}: {r['body']}"
-            + (f" · {trace_link(r['trace_id'])}" if r["trace_id"] else "")
-            for r in page["records"]
-        )
-    )
+    st.markdown("\n".join(log_line(r) for r in page["records"]))
     left, right = st.columns(2)
     if len(cursors) > 1 and left.button("← Newer"):
         cursors.pop()

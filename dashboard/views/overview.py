@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+from urllib.parse import quote
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -23,55 +23,53 @@ from dashboard.common import (
 since, until, label = time_range()
 
 
-def _service_map(body: dict) -> go.Figure | None:
-    nodes = [n["name"] for n in body["nodes"]]
-    if not nodes:
+_SHAPES = {
+    "service": 'shape=box style="rounded,filled" fillcolor="#eef4fb" color="#1f77b4"',
+    "database": 'shape=cylinder style=filled fillcolor="#f3f3f3" color="#555555"',
+    "queue": 'shape=cds style=filled fillcolor="#f7f0fb" color="#7b4fa0"',
+    "external": 'shape=box style="dashed" color="#777777"',
+}
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def service_map_dot(body: dict, focus: str | None = None) -> str | None:
+    """The service map as Graphviz DOT: layered left to right (callers left, databases and queues
+    on the right), arrow heads, each edge labelled with its calls, error rate and p95, coloured by
+    error rate. Each node links to this page focused on it; `focus` and its neighbours stand out."""
+    if not body["nodes"]:
         return None
-    kinds = {n["name"]: n["type"] for n in body["nodes"]}
-    pos = {
-        name: (math.cos(2 * math.pi * i / len(nodes)), math.sin(2 * math.pi * i / len(nodes)))
-        for i, name in enumerate(nodes)
-    }
-    fig = go.Figure()
+    near = {focus} | {e["callee"] for e in body["edges"] if e["caller"] == focus}
+    near |= {e["caller"] for e in body["edges"] if e["callee"] == focus}
+    lines = [
+        "digraph services {",
+        '  rankdir=LR; nodesep=0.35; ranksep=0.7; bgcolor="transparent";',
+        '  node [fontname="Helvetica" fontsize=12 margin="0.15,0.06"];',
+        '  edge [fontname="Helvetica" fontsize=10 arrowsize=0.7];',
+    ]
+    for node in body["nodes"]:
+        name, kind = node["name"], node["type"]
+        faded = ' fontcolor="#aaaaaa" color="#cccccc"' if focus and name not in near else ""
+        bold = " penwidth=2.5" if name == focus else ""
+        link = f' URL={_quoted("/?service=" + quote(name))} target="_self" tooltip={_quoted(f"{name} ({kind}): focus on it")}'
+        lines.append(f"  {_quoted(name)} [{_SHAPES.get(kind, _SHAPES['service'])}{bold}{faded}{link}];")
+    sinks = [n["name"] for n in body["nodes"] if n["type"] in ("database", "queue")]
+    if sinks:
+        lines.append("  { rank=max; " + " ".join(_quoted(n) for n in sinks) + " }")
     for edge in body["edges"]:
-        (x0, y0), (x1, y1) = pos[edge["caller"]], pos[edge["callee"]]
         rate = edge["errors"] / edge["calls"] if edge["calls"] else 0
         color = "#d62728" if rate >= 0.05 else "#ff7f0e" if rate > 0 else "#2ca02c"
-        fig.add_trace(
-            go.Scatter(
-                x=[x0, x1],
-                y=[y0, y1],
-                mode="lines",
-                line={"color": color, "width": 1 + 4 * rate},
-                hoverinfo="skip",
-                showlegend=False,
-            )
+        if focus and focus not in (edge["caller"], edge["callee"]):
+            color = "#dddddd"
+        label = f"{edge['calls']:,} calls · {rate:.0%} err · p95 {ms(edge['p95_ns'])}"
+        lines.append(
+            f"  {_quoted(edge['caller'])} -> {_quoted(edge['callee'])} "
+            f'[label={_quoted(label)} color="{color}" fontcolor="{color}" penwidth={1 + 3 * rate:.1f}];'
         )
-        fig.add_annotation(
-            x=(x0 + 2 * x1) / 3,
-            y=(y0 + 2 * y1) / 3,
-            text=f"{rate:.0%} · p95 {ms(edge['p95_ns'])}",
-            showarrow=False,
-            font={"size": 10, "color": color},
-        )
-    symbols = {"service": "circle", "database": "square", "queue": "diamond", "external": "triangle-up"}
-    fig.add_trace(
-        go.Scatter(
-            x=[pos[n][0] for n in nodes],
-            y=[pos[n][1] for n in nodes],
-            mode="markers+text",
-            text=nodes,
-            textposition="top center",
-            marker={"size": 22, "symbol": [symbols.get(kinds[n], "circle") for n in nodes], "color": "#1f77b4"},
-            showlegend=False,
-            hovertext=[f"{n} ({kinds[n]})" for n in nodes],
-            hoverinfo="text",
-        )
-    )
-    fig.update_layout(
-        height=460, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis={"visible": False}, yaxis={"visible": False}
-    )
-    return fig
+    lines.append("}")
+    return "\n".join(lines)
 
 
 @st.fragment(run_every=auto_refresh())
@@ -80,7 +78,14 @@ def render() -> None:
     api = client()
     st.title("Overview")
     st.caption(f"{label} · collector {api.base_url}")
+    focus = st.query_params.get("service") or None
     services = api.services(since, until)["items"]
+    if focus:
+        graph = api.service_map(since, until)
+        near = {focus} | {e["callee"] for e in graph["edges"] if e["caller"] == focus}
+        near |= {e["caller"] for e in graph["edges"] if e["callee"] == focus}
+        services = [s for s in services if s["name"] in near]
+        st.info(f"Focused on **{focus}**: it, its callers and what it calls. Choose “All services” to see everything.")
     left, right = st.columns([3, 2])
     with left:
         st.subheader("Services, worst first")
@@ -132,13 +137,26 @@ def render() -> None:
                 st.plotly_chart(bars, use_container_width=True)
     with right:
         st.subheader("Service map")
-        figure = _service_map(api.service_map(since, until))
-        if figure is None:
+        graph = api.service_map(since, until)
+        names = sorted(n["name"] for n in graph["nodes"])
+        chosen = st.selectbox(
+            "Focus on a service (or click one on the map)",
+            ["All services", *names],
+            index=names.index(focus) + 1 if focus in names else 0,
+        )
+        if (chosen if chosen != "All services" else None) != focus:
+            if chosen == "All services":
+                del st.query_params["service"]
+            else:
+                st.query_params["service"] = chosen
+            st.rerun()
+        dot = service_map_dot(graph, focus)
+        if dot is None:
             st.info("No calls between services in this range.")
         else:
-            st.plotly_chart(figure, use_container_width=True)
-    st.subheader("Top failure chains")
-    groups = api.failures(since, until)[:5]
+            st.graphviz_chart(dot, use_container_width=True)
+    st.subheader("Top failure chains" + (f" through {focus}" if focus else ""))
+    groups = api.failures(since, until, service=focus)[:5]
     if not groups:
         st.success(f"No failures in the {label}.")
     for group in groups:

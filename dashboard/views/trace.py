@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.common import auto_refresh, chain_text, client, guarded, ms, trace_link, when
+from dashboard.common import auto_refresh, chain_text, client, guarded, log_line, ms, trace_link, when
 
 MAX_BARS = 2000  # beyond this the waterfall shows the failure chains' spans and the slowest others
 
@@ -222,22 +222,18 @@ def render() -> None:
     st.subheader("Span details")
     names = {f"{s['span']['service']} · {s['span']['name']} · {s['span']['span_id']}": s for s in spans}
     failed_first = sorted(names, key=lambda n: not names[n]["failed"])
-    # Open on the origin of the first failure chain: the span on-call wants to read first.
-    origin_id = chains[0]["origin"]["span_id"] if chains else None
-    start = next((i for i, n in enumerate(failed_first) if names[n]["span"]["span_id"] == origin_id), 0)
+    # Open on the span the link asked for (a log record's), else the origin of the first failure
+    # chain: the span on-call wants to read first.
+    position = {names[n]["span"]["span_id"]: i for i, n in enumerate(failed_first)}
+    origin_id = chains[0]["origin"]["span_id"] if chains else ""
+    start = position.get(st.query_params.get("span_id", ""), position.get(origin_id, 0))
     chosen = names[str(st.selectbox("Span", failed_first, index=start, key="span"))]
     _span_details(chosen)
     st.subheader("Logs")
     if not detail["logs"]:
         st.info("No log records for this trace.")
     else:
-        st.markdown(
-            "\n".join(
-                f"- `{when(r['time_ns'])}` **{r['severity_text'] or r['severity_number']}** {r['service']}: {r['body']}"
-                f" (span `{r['span_id'][:8]}`)"
-                for r in detail["logs"]
-            )
-        )
+        st.markdown("\n".join(log_line(r, with_trace=False) for r in detail["logs"]))
 
 
 render()

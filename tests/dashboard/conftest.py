@@ -13,6 +13,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from hopscope_cli.collector_process import CollectorProcess
 from tests.analysis.scenarios import ERROR, S, to_request
+from tests.demo import recorded
 
 PB = {"Content-Type": "application/x-protobuf"}
 
@@ -135,6 +136,21 @@ def seeded_collector(tmp_path_factory):
     env = {"HOPSCOPE_ALERT_INTERVAL_SECONDS": "0.5"}
     with CollectorProcess(tmp_path_factory.mktemp("dash") / "data", env=env) as collector:
         collector.traces = seed(collector.url)
+        collector.wait_stored()
+        yield collector
+
+
+@pytest.fixture(scope="session")
+def demo_collector(tmp_path_factory):
+    """A collector holding a recorded copy of the live demo's data with the ledger timeout on
+    (tests/demo/recorded.py), as it arrived: the newest trace a minute old."""
+    with CollectorProcess(tmp_path_factory.mktemp("demo") / "data") as collector:
+        collector.recorded = recorded.load()
+        spans, logs = recorded.replay(collector.recorded, "", time.time_ns() - 60 * 10**9)
+        assert (
+            httpx.post(collector.url + "/v1/traces", content=spans.SerializeToString(), headers=PB).status_code == 200
+        )
+        assert httpx.post(collector.url + "/v1/logs", content=logs.SerializeToString(), headers=PB).status_code == 200
         collector.wait_stored()
         yield collector
 

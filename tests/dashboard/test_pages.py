@@ -216,7 +216,8 @@ def test_overview_without_errors_says_so_instead_of_an_empty_chart(healthy_colle
     app = _run("overview.py", monkeypatch, healthy_collector.url)
     text = _text(app)
     assert "No errors in the last hour: 6 requests, all fine." in text and "No failures in the last hour." in text
-    assert len(app.get("plotly_chart")) == 1  # the service map only: no error-rate chart with an axis from −1 to 0.5
+    assert len(app.get("plotly_chart")) == 0  # no error-rate chart with an axis from −1 to 0.5
+    assert len(app.get("graphviz_chart")) == 1  # the service map
 
 
 def test_span_details_open_on_the_origin_as_a_readable_table(seeded_collector, monkeypatch):

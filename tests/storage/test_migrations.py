@@ -30,7 +30,7 @@ def test_migrations_are_recorded_and_idempotent(ch):
     assert applied_versions(ch) == {m.version for m in load_migrations(7)}
     assert migrate(ch, ttl_days=7) == []  # second run: nothing to do
     assert is_current(ch)
-    assert latest_version() == 19
+    assert latest_version() == 21
 
 
 def test_all_exporter_tables_exist(ch):
@@ -110,6 +110,7 @@ def test_derived_columns_are_materialized_and_hidden_from_select_star(ch):
         "HopscopeHttpStatus": "MATERIALIZED",
         "HopscopeGrpcStatus": "MATERIALIZED",
         "HopscopeVersion": "MATERIALIZED",
+        "HopscopeEndpoints": "MATERIALIZED",
     }
     names = ch.query("SELECT * FROM otel_traces LIMIT 0").column_names
     assert not [n for n in names if n.startswith("Hopscope")]
