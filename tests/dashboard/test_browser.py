@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -52,7 +53,7 @@ def platform(tmp_path_factory):
         raise AssertionError((tmp / "up.log").read_text()) from None
     traces = seed(collector)
     try:
-        yield {"dashboard": dashboard, "traces": traces}
+        yield {"dashboard": dashboard, "collector": collector, "traces": traces}
     finally:
         up.send_signal(signal.SIGTERM)
         up.wait(60)
@@ -190,3 +191,33 @@ def test_trace_page_marks_the_critical_path_and_the_async_continuation(platform,
         browser, f"{platform['dashboard']}/trace?trace_id={producer}", ["Downstream, asynchronously"], "trace-async"
     )
     assert "carrier" in body and "async" in body
+
+
+def test_nothing_is_fetched_from_the_internet(platform, browser):
+    """Offline: the dashboard (page icon included) and the API docs load every asset from the
+    machine itself; any request elsewhere is refused and recorded."""
+    outside: list[str] = []
+
+    def local_only(route) -> None:
+        host = urlsplit(route.request.url).hostname or ""
+        if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.route("**/*", local_only)
+        page.goto(platform["dashboard"] + "/")
+        page.get_by_text("Top failure chains", exact=False).first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        icon = page.evaluate("document.querySelector('link[rel~=\"icon\"]')?.href || ''")
+        assert urlsplit(icon).hostname in ("127.0.0.1", "localhost"), icon
+        page.goto(platform["collector"] + "/docs")
+        page.locator(".swagger-ui .title").first.wait_for(timeout=60_000)
+        assert "hopscope collector" in page.locator(".swagger-ui .title").first.inner_text()
+        page.screenshot(path=str(SHOTS / "api-docs.png"))
+    finally:
+        page.close()
+    assert outside == []
