@@ -87,6 +87,11 @@ class Demo:
             log.close()
         self._wait_healthy(timeout)
         (self.data_dir / STATE_FILE).write_text(json.dumps({"services": self.urls}, indent=2))
+        try:
+            pointer_file().parent.mkdir(parents=True, exist_ok=True)
+            pointer_file().write_text(str(self.data_dir.resolve()))
+        except OSError:
+            pass  # `hopscope fault --data-dir` still finds it
         return self
 
     def _wait_healthy(self, timeout: float) -> None:
@@ -134,6 +139,12 @@ class Demo:
             took[name] = time.monotonic() - started
         self._procs.clear()
         self._load = None
+        (self.data_dir / STATE_FILE).unlink(missing_ok=True)
+        try:
+            if pointer_file().read_text().strip() == str(self.data_dir.resolve()):
+                pointer_file().unlink()
+        except OSError:
+            pass
         return took
 
 
@@ -158,6 +169,36 @@ def running_services(data_dir: Path) -> dict[str, str]:
     if not path.exists():
         raise FileNotFoundError(f"no demo running for {data_dir} (no {path}); start one with `hopscope up --demo`")
     return json.loads(path.read_text())["services"]
+
+
+def pointer_file() -> Path:
+    """Where the running demo records its directory for `hopscope fault` run from anywhere."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "hopscope" / "running-demo"
+
+
+def find_demo(demo_dir: Path, look_elsewhere: bool = True) -> dict[str, str]:
+    """The services of the demo in `demo_dir`; failing that (and `look_elsewhere`), of the demo
+    last started on this machine, wherever its data directory is."""
+    try:
+        return running_services(demo_dir)
+    except FileNotFoundError:
+        pointer = pointer_file()
+        if not look_elsewhere or not pointer.exists():
+            raise
+        return running_services(Path(pointer.read_text().strip()))
+
+
+def active_faults(services: dict[str, str]) -> set[str] | None:
+    """The faults switched on in the running demo (asked of its services), None if none answers."""
+    for url in services.values():
+        try:
+            response = httpx.get(f"{url}/control/faults", timeout=5)
+        except httpx.HTTPError:
+            continue
+        if response.status_code == 200:
+            return set(response.json()["active"])
+    return None
 
 
 class DemoCompanion:

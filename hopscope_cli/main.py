@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from alerting.rules import AlertConfig, ConfigError, load_config_file
+from alerting.rules import AlertConfig, ConfigError, load_config, load_config_file
 from collector.settings import Settings
 from hopscope_cli.keys import add_commands as add_key_commands
+
+if TYPE_CHECKING:
+    from collector.server import Companion
 
 _FLAGS = {  # flag -> (settings field, type, help)
     "--host": ("host", str, "listen address (HOPSCOPE_HOST, default 127.0.0.1)"),
@@ -112,7 +117,9 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
-def _serve(settings: Settings, args: argparse.Namespace, alert_config: AlertConfig | None) -> int:
+def _serve(
+    settings: Settings, args: argparse.Namespace, alert_config: AlertConfig | None, receiver: Companion | None = None
+) -> int:
     from collector.server import serve
     from hopscope_cli.up import companions
 
@@ -127,7 +134,7 @@ def _serve(settings: Settings, args: argparse.Namespace, alert_config: AlertConf
     try:
         if args.command == "collector":
             return serve(settings, alert_config)
-        return serve(settings, alert_config, companion=companions(settings, args))
+        return serve(settings, alert_config, companion=companions(settings, args, receiver))
     except ExposureRefused as exc:  # create_app checks before anything listens
         print(f"hopscope: {exc}", file=sys.stderr)
         return 2
@@ -141,19 +148,32 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 def _fault(settings: Settings, args: argparse.Namespace) -> int:
     from demo.faults import FAULTS
-    from hopscope_cli.demo import running_services, set_fault
+    from hopscope_cli.demo import active_faults, find_demo, set_fault
 
+    chosen = args.data_dir is not None or "HOPSCOPE_DATA_DIR" in os.environ
+    try:
+        services = find_demo(Path(settings.data_dir).resolve() / "demo", look_elsewhere=not chosen)
+    except FileNotFoundError as exc:
+        services, missing = {}, str(exc)
     if args.name is None:
+        active = active_faults(services) if services else None
+        if active is None:
+            print("no demo running (start one with `hopscope up --demo`); its faults:")
         for name, text in FAULTS.items():
-            print(f"{name:18} {text}")
+            state = "   " if active is None else ("on " if name in active else "off")
+            print(f"{state} {name:18} {text}")
+        if active is not None:
+            print("switch one with `hopscope fault NAME on|off`")
         return 0
     if args.state is None:
         print("hopscope fault: say on or off", file=sys.stderr)
         return 2
+    if not services:
+        print(f"hopscope fault: {missing}", file=sys.stderr)
+        return 2
     try:
-        services = running_services(Path(settings.data_dir).resolve() / "demo")
         took = set_fault(services, args.name, args.state == "on")
-    except (FileNotFoundError, ValueError) as exc:
+    except ValueError as exc:
         print(f"hopscope fault: {exc}", file=sys.stderr)
         return 2
     print(f"{args.name} switched {args.state} in {len(took)} of {len(services)} demo services")
@@ -207,11 +227,19 @@ def main(argv: list[str] | None = None) -> int:
         except (ConfigError, OSError) as exc:
             print(f"hopscope: the alert rule file is invalid:\n{exc}", file=sys.stderr)
             return 2
+    receiver = None
+    if args.command == "up" and args.demo and alert_config is None:
+        # The demo's own rules, notifying a local receiver: breaking the demo fires alerts.
+        from demo.receiver import WebhookReceiver, rules_for
+        from hopscope_cli.processes import free_port
+
+        receiver = WebhookReceiver(free_port(), Path(settings.data_dir).resolve() / "demo")
+        alert_config = load_config(rules_for(receiver.url), source="demo/alerts.yaml")
     if args.command == "migrate":
         return _migrate(settings, args.dry_run)
     if args.command == "fault":
         return _fault(settings, args)
-    return _serve(settings, args, alert_config)
+    return _serve(settings, args, alert_config, receiver)
 
 
 if __name__ == "__main__":

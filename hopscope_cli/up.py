@@ -24,9 +24,10 @@ class Companions:
             member.stop()
 
 
-def companions(settings: Settings, args: argparse.Namespace) -> Companions:
+def companions(settings: Settings, args: argparse.Namespace, receiver: Companion | None = None) -> Companions:
+    """The dashboard, and with --demo the demo's webhook receiver (`receiver`) and the demo shop."""
     collector_url = local_url(settings.host, settings.port)
-    members: list[Companion] = []
+    members: list[Companion] = [receiver] if receiver is not None else []
     if not args.no_dashboard:
         from hopscope_cli.dashboard import DashboardCompanion
 

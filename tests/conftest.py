@@ -3,6 +3,7 @@ one data directory for the whole test process (chDB allows one path per process)
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from pathlib import Path
@@ -14,6 +15,10 @@ from collector.main import create_app
 from collector.settings import Settings
 from storage.connection import connect
 from storage.migrations import migrate
+
+# Where a running demo records itself for `hopscope fault` (hopscope_cli.demo.pointer_file): a
+# directory of this test run, not the user's.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="hopscope-state-")
 
 
 @pytest.fixture(scope="session")
