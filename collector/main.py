@@ -10,12 +10,9 @@ import uuid
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
-import swagger_ui_bundle  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from alerting.conditions import Readers
@@ -128,22 +125,6 @@ def _alerting(store: Store, settings: Settings, config: AlertConfig | None, leas
     )
 
 
-def _local_docs(app: FastAPI) -> None:
-    """Swagger UI at /docs with its scripts, styles and icon served from the swagger-ui-bundle
-    package: the API docs work without a network (FastAPI's default loads them from a CDN)."""
-    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
-
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="hopscope collector — API",
-            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
-            swagger_css_url="/docs/assets/swagger-ui.css",
-            swagger_favicon_url="/docs/assets/favicon-32x32.png",
-        )
-
-
 def create_app(settings: Settings | None = None, alert_config: AlertConfig | None = None) -> FastAPI:
     """Build the collector. `alert_config` is the rule file already loaded (by the command line);
     without it the file named in the settings is loaded here, and a bad one stops start-up."""
@@ -208,15 +189,17 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
             await run_in_threadpool(app.state.pipeline.close)
             await run_in_threadpool(store.close)
 
-    app = FastAPI(
+    # /docs (Swagger UI) with its scripts, styles and icon served from the fastapi-offline package:
+    # the API docs work without a network (FastAPI's own load a CDN). No ReDoc: its page still
+    # loads a logo from the internet.
+    app = FastAPIOffline(
+        static_url="/docs/assets",
+        redoc_url=None,
         title="hopscope collector",
         version="0.1.0",
         summary="OTLP/HTTP receiver storing traces, logs and metrics in ClickHouse",
         lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
     )
-    _local_docs(app)
     app.state.settings = settings
     app.state.keys = keys
     app.state.metrics = SelfMetrics()

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlencode
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.client import DEFAULT_API_URL, ApiClient, ApiRejected, ApiUnavailable, Hop, Origin
@@ -215,28 +214,37 @@ def peer_text(origin: Origin) -> str:
     return f" calling **{origin['peer']}**" + (f" (`{address}`)" if address else "")
 
 
-def per_minute_bars(per_minute: list[list[int]], min_minutes: int = 15) -> go.Figure:
-    """Traces per minute as a bar strip: every minute from the first to the last (at least
-    `min_minutes`, so a short burst reads as one), missing minutes as zero, the scale on the axis."""
-    counts = {t: n for t, n in per_minute}
+def per_minute_bars(per_minute: list[list[int]], min_minutes: int = 15, max_minutes: int = 120) -> str:
+    """Traces per minute as an inline SVG bar strip: every minute from the first to the last (at
+    least `min_minutes`, so a short burst reads as a burst; the last `max_minutes` at most), missing
+    minutes as zero, the scale (0 and the peak) on the left and the first and last minute under it.
+    Plain SVG, not a chart widget: ten cards of it cost nothing to draw."""
+    counts = {int(t): int(n) for t, n in per_minute}
     last = max(counts)
-    first = min(min(counts), last - (min_minutes - 1) * 60)
-    minutes = list(range(first, last + 60, 60))
-    figure = go.Figure(
-        go.Bar(
-            x=[datetime.fromtimestamp(t, timezone.utc) for t in minutes],
-            y=[counts.get(t, 0) for t in minutes],
-            marker_color="#d62728",
-            hovertemplate="%{x|%H:%M} UTC: %{y} traces<extra></extra>",
-        )
+    first = max(min(min(counts), last - (min_minutes - 1) * 60), last - (max_minutes - 1) * 60)
+    series = [counts.get(t, 0) for t in range(first, last + 60, 60)]
+    top = max(series) or 1
+    left, width, height, bar_area = 34, 600, 64, 44
+    step = (width - left) / len(series)
+    bars = "".join(
+        f'<rect x="{left + i * step + 0.5:.1f}" y="{4 + bar_area - n * bar_area / top:.1f}" '
+        f'width="{max(step - 1, 1):.1f}" height="{n * bar_area / top:.1f}" fill="#d62728">'
+        f"<title>{_minute(first + i * 60)} UTC: {n} traces</title></rect>"
+        for i, n in enumerate(series)
+        if n
     )
-    top = max(counts.values())
-    figure.update_layout(
-        height=110,
-        margin={"l": 40, "r": 10, "t": 5, "b": 25},
-        bargap=0.15,
-        showlegend=False,
-        yaxis={"range": [0, top * 1.1], "tickvals": [0, top], "title": None, "fixedrange": True},
-        xaxis={"tickformat": "%H:%M", "nticks": 6, "fixedrange": True},
+    label = 'font-size="10" fill="#666" font-family="sans-serif"'
+    return (
+        f'<svg viewBox="0 0 {width} {height}" width="100%" height="{height}" preserveAspectRatio="none" '
+        f'role="img" aria-label="failing traces per minute, peak {top}">'
+        f'<line x1="{left}" y1="{4 + bar_area}" x2="{width}" y2="{4 + bar_area}" stroke="#bbb"/>'
+        f'<line x1="{left}" y1="4" x2="{left}" y2="{4 + bar_area}" stroke="#bbb"/>'
+        f'<text x="{left - 4}" y="12" text-anchor="end" {label}>{top}</text>'
+        f'<text x="{left - 4}" y="{4 + bar_area}" text-anchor="end" {label}>0</text>'
+        f'{bars}<text x="{left}" y="{height - 2}" {label}>{_minute(first)}</text>'
+        f'<text x="{width}" y="{height - 2}" text-anchor="end" {label}>{_minute(last)} UTC</text></svg>'
     )
-    return figure
+
+
+def _minute(unix_s: int) -> str:
+    return datetime.fromtimestamp(unix_s, timezone.utc).strftime("%H:%M")

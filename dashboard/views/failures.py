@@ -99,13 +99,8 @@ def render() -> None:
             entries = ", ".join(f"{e['service']} `{e['operation']}` ({e['traces']})" for e in group["entry_points"])
             st.markdown(f"Entry points: {entries}")
             first, last = when(group["per_minute"][0][0] * 10**9), when(group["per_minute"][-1][0] * 10**9)
-            st.plotly_chart(
-                per_minute_bars(group["per_minute"]),
-                use_container_width=True,
-                config={"displayModeBar": False},
-                key=f"minutes-{group['signature']}",
-            )
-            st.caption(f"Failing traces per minute, {first} – {last}")
+            st.markdown(per_minute_bars(group["per_minute"]), unsafe_allow_html=True)
+            st.caption(f"Failing traces per minute, {first} – {last} (peak {max(n for _, n in group['per_minute'])})")
             st.markdown("Examples: " + " · ".join(trace_link(t) for t in group["example_trace_ids"]))
     if rest:
         st.subheader(f"{len(rest)} more")

@@ -218,6 +218,7 @@ def test_nothing_is_fetched_from_the_internet(platform, browser):
         page.locator(".swagger-ui .title").first.wait_for(timeout=60_000)
         assert "hopscope collector" in page.locator(".swagger-ui .title").first.inner_text()
         page.screenshot(path=str(SHOTS / "api-docs.png"))
+
     finally:
         page.close()
     assert outside == []

@@ -10,8 +10,10 @@ import sys
 
 import httpx
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from hopscope_cli.processes import free_port, query_data_dir
+from tests.dashboard.test_pages import PAGES
 from tests.polling import wait_until
 
 pytestmark = pytest.mark.slow
@@ -41,7 +43,28 @@ def _resolved(path, rule: str) -> bool:
     return any(body["status"] == "resolved" and body["rule"] == rule for body in _received(path))
 
 
-def test_up_demo_produces_failing_multi_hop_traffic(tmp_path):
+def _metrics_page_is_readable(collector: str, monkeypatch) -> None:
+    """The Metrics page on the live demo: one quantile of one metric, a series per service (at most
+    eight, distinct colours), the unit on the axis — not 21 similar lines."""
+    monkeypatch.setenv("HOPSCOPE_API_URL", collector)
+    wait_until(
+        lambda: any(
+            m["name"] == "http.server.duration" for m in httpx.get(collector + "/api/v1/metrics").json()["metrics"]
+        ),
+        60,
+        "the demo's request-duration metric",
+    )
+    app = AppTest.from_file(str(PAGES / "metrics.py"), default_timeout=60).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.selectbox[0].value == "http.server.duration" and app.radio[0].value == "p95"
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    lines = [t for t in figure["data"] if t.get("mode") != "markers"]
+    assert 1 <= len(lines) <= 8, [t["name"] for t in lines]
+    assert len({t["line"]["color"] for t in lines}) == len(lines)
+    assert figure["layout"]["yaxis"]["title"]["text"] == "p95 http.server.duration (ms)"
+
+
+def test_up_demo_produces_failing_multi_hop_traffic(tmp_path, monkeypatch):
     data = tmp_path / "data"
     port = free_port()
     out = open(tmp_path / "up.log", "w")  # noqa: SIM115
@@ -78,6 +101,7 @@ def test_up_demo_produces_failing_multi_hop_traffic(tmp_path):
         assert any(line.startswith("on  ledger_timeout") for line in listed), listed
         assert any(line.startswith("off slow_db") for line in listed), listed
         wait_until(lambda: _frontend_errors(f"http://127.0.0.1:{port}") >= 5, 60, "frontend errors")
+        _metrics_page_is_readable(f"http://127.0.0.1:{port}", monkeypatch)
         # The demo's rules notify its local receiver: an alert naming the ledger, within a minute…
         received = data / "demo" / "alerts-received.jsonl"
         wait_until(lambda: _naming_ledger(received, "firing"), 60, "a firing alert naming the ledger")
