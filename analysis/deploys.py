@@ -18,7 +18,11 @@ def with_deploys(
 ) -> list[FailureGroup]:
     """The groups with each version's first appearance (`first_seen[(service, version)]`, Unix ns)
     and the deploy onset: the newest of the origin's versions that first appeared at most
-    `window_ns` before the group's first failure."""
+    `window_ns` before the group's first failure and replaced an earlier one (the first version
+    hopscope ever saw of a service is where its data starts, not a deploy)."""
+    earliest: dict[str, int] = {}
+    for (service, _), ns in first_seen.items():
+        earliest[service] = min(ns, earliest.get(service, ns))
     result = []
     for group in groups:
         service = group.origin.service
@@ -26,7 +30,9 @@ def with_deploys(
         onsets = [
             DeployOnset(v.version, v.first_seen_ns, group.first_seen_ns - v.first_seen_ns)
             for v in versions
-            if v.first_seen_ns is not None and 0 <= group.first_seen_ns - v.first_seen_ns <= window_ns
+            if v.first_seen_ns is not None
+            and v.first_seen_ns > earliest[service]
+            and 0 <= group.first_seen_ns - v.first_seen_ns <= window_ns
         ]
         onset = min(onsets, key=lambda o: o.lead_ns) if onsets else None
         result.append(replace(group, versions=versions, deploy_onset=onset))

@@ -46,8 +46,8 @@ def service_map_dot(body: dict, focus: str | None = None) -> str | None:
     lines = [
         "digraph services {",
         '  rankdir=LR; nodesep=0.35; ranksep=0.7; bgcolor="transparent";',
-        '  node [fontname="Helvetica" fontsize=12 margin="0.15,0.06"];',
-        '  edge [fontname="Helvetica" fontsize=10 arrowsize=0.7];',
+        '  node [fontname="Helvetica" fontsize=14 margin="0.2,0.08"];',
+        '  edge [fontname="Helvetica" fontsize=11 arrowsize=0.8];',
     ]
     for node in body["nodes"]:
         name, kind = node["name"], node["type"]
@@ -63,7 +63,7 @@ def service_map_dot(body: dict, focus: str | None = None) -> str | None:
         color = "#d62728" if rate >= 0.05 else "#ff7f0e" if rate > 0 else "#2ca02c"
         if focus and focus not in (edge["caller"], edge["callee"]):
             color = "#dddddd"
-        label = f"{edge['calls']:,} calls · {rate:.0%} err · p95 {ms(edge['p95_ns'])}"
+        label = f"{edge['calls']:,} · {rate:.0%} err · p95 {ms(edge['p95_ns'])}"
         lines.append(
             f"  {_quoted(edge['caller'])} -> {_quoted(edge['callee'])} "
             f'[label={_quoted(label)} color="{color}" fontcolor="{color}" penwidth={1 + 3 * rate:.1f}];'
@@ -80,8 +80,8 @@ def render() -> None:
     st.caption(f"{label} · collector {api.base_url}")
     focus = st.query_params.get("service") or None
     services = api.services(since, until)["items"]
+    graph = api.service_map(since, until)
     if focus:
-        graph = api.service_map(since, until)
         near = {focus} | {e["callee"] for e in graph["edges"] if e["caller"] == focus}
         near |= {e["caller"] for e in graph["edges"] if e["callee"] == focus}
         services = [s for s in services if s["name"] in near]
@@ -134,27 +134,28 @@ def render() -> None:
                 yaxis={"autorange": "reversed"},
             )
             if worst:
-                st.plotly_chart(bars, use_container_width=True)
-    with right:
-        st.subheader("Service map")
-        graph = api.service_map(since, until)
-        names = sorted(n["name"] for n in graph["nodes"])
-        chosen = st.selectbox(
-            "Focus on a service (or click one on the map)",
-            ["All services", *names],
-            index=names.index(focus) + 1 if focus in names else 0,
-        )
-        if (chosen if chosen != "All services" else None) != focus:
-            if chosen == "All services":
-                del st.query_params["service"]
-            else:
-                st.query_params["service"] = chosen
-            st.rerun()
-        dot = service_map_dot(graph, focus)
-        if dot is None:
-            st.info("No calls between services in this range.")
+                with right:
+                    st.subheader("Error rate")
+                    st.plotly_chart(bars, use_container_width=True)
+    # Full width: a layered graph is wide, and squeezed into a column its labels could not be read.
+    st.subheader("Service map")
+    names = sorted(n["name"] for n in graph["nodes"])
+    chosen = st.selectbox(
+        "Focus on a service (or click one on the map)",
+        ["All services", *names],
+        index=names.index(focus) + 1 if focus in names else 0,
+    )
+    if (chosen if chosen != "All services" else None) != focus:
+        if chosen == "All services":
+            del st.query_params["service"]
         else:
-            st.graphviz_chart(dot, use_container_width=True)
+            st.query_params["service"] = chosen
+        st.rerun()
+    dot = service_map_dot(graph, focus)
+    if dot is None:
+        st.info("No calls between services in this range.")
+    else:
+        st.graphviz_chart(dot, use_container_width=True)
     st.subheader("Top failure chains" + (f" through {focus}" if focus else ""))
     groups = api.failures(since, until, service=focus)[:5]
     if not groups:

@@ -51,11 +51,11 @@ def inventory_fallback() -> list[S]:
     ]
 
 
-def slow_recommendations(failing: bool) -> list[S]:
+def slow_recommendations(failing: bool, version: str = "3.1.0") -> list[S]:
     """gateway (version 3.1.0) -> recs: the call times out while the history query runs on."""
     tier = {"user.tier": "free" if failing else "paid"}
     spans = [
-        S("gw", "gateway", "GET /home", status=ERROR if failing else 0, duration_ms=600, version="3.1.0"),
+        S("gw", "gateway", "GET /home", status=ERROR if failing else 0, duration_ms=600, version=version),
         S("gw-c", "gateway", "recs.Get", kind="Client", parent="gw", start_ms=5, duration_ms=500 if failing else 80,
           status=ERROR if failing else 0, exception=("DeadlineExceeded", "timed out") if failing else None, attrs=tier),
         S("rc", "recs", "recs.Get", parent="gw-c", start_ms=8, duration_ms=700 if failing else 70),
@@ -88,6 +88,11 @@ def seed(url: str) -> dict[str, list[str]]:
         assert httpx.post(url + "/v1/traces", content=body, headers=PB).status_code == 200
         traces[kind].append(trace_id)
 
+    # The version 3.1.0 replaced, two hours ago: outside every count of the last hour.
+    old = to_request(
+        slow_recommendations(failing=False, version="3.0.0"), os.urandom(16).hex(), time.time_ns() - 7200 * 10**9
+    )
+    assert httpx.post(url + "/v1/traces", content=old.SerializeToString(), headers=PB).status_code == 200
     for i in range(4):
         send(slow_recommendations(failing=True), "slow", 100 - i)
         send(slow_recommendations(failing=False), "slow_ok", 100 - i)

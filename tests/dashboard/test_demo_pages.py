@@ -47,6 +47,8 @@ def test_failure_card_names_the_peer_lists_the_symptom_and_draws_minutes(demo_co
     peak = max(int(v) for v in re.findall(r"UTC: (\d+) traces", strip))
     assert f">{peak}</text>" in strip  # the scale's top is the busiest minute
     assert any(c.value.startswith("Failing traces per minute, ") for c in app.caption)
+    # Every demo service ran 1.0.0 from the start: its first version is not a deploy.
+    assert "**Deploy**" not in text and "started with" not in text
 
 
 def test_trace_page_shows_a_retried_chain_once(demo_collector, monkeypatch):
