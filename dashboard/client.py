@@ -99,9 +99,18 @@ class ApiClient:
         return self._get("/service-map", since=since, until=until)
 
     def failures(
-        self, since: str, until: str | None = None, service: str | None = None, kind: str | None = None
+        self,
+        since: str,
+        until: str | None = None,
+        service: str | None = None,
+        kind: str | None = None,
+        deltas: bool = True,
     ) -> list[FailureGroup]:
-        return self._get("/failures", since=since, until=until, service=service, kind=kind)["groups"]
+        """`deltas=False`: without the attribute values the failing requests have in common (the
+        answer comes ~3× sooner at 10 M spans)."""
+        return self._get(
+            "/failures", since=since, until=until, service=service, kind=kind, deltas=None if deltas else "false"
+        )["groups"]
 
     def compare(self, since: str, until: str | None = None, **filters: Any) -> dict:
         return self._get("/compare", since=since, until=until, **filters)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.client import FailureGroup
+from dashboard.client import ApiUnavailable, FailureGroup
 from dashboard.common import (
     auto_refresh,
     cause_text,
@@ -67,11 +67,14 @@ def _symptoms(group: FailureGroup) -> None:
 def render() -> None:
     st.title("Failures")
     st.caption(f"{label} · grouped by origin, error and path; most impactful first")
-    groups = client().failures(since, until, service=service, kind=kind)
+    # The groups first, without what their failing requests have in common (3× sooner at 10 M
+    # spans); those lines are filled in below once the cards are on screen.
+    groups = client().failures(since, until, service=service, kind=kind, deltas=False)
     if not groups:
         st.success(f"No failures in the {label}" + (f" through {service}." if service else "."))
         return
     detailed, rest = groups[:DETAILED], groups[DETAILED:]
+    in_common = {}
     for group in detailed:
         origin = group["origin"]
         badge = (f":red[●] propagated in {group['propagated_traces']}" if group["propagated_traces"] else "") + (
@@ -93,13 +96,12 @@ def render() -> None:
                 st.markdown(f":rocket: **Deploy**: {onset_text(onset)}")
             elif group.get("versions"):
                 st.markdown("Versions: " + ", ".join(f"`{v['version']}` ({v['traces']})" for v in group["versions"]))
-            if group.get("attribute_deltas"):
-                st.markdown(":mag: **In common**: " + "; ".join(delta_text(d) for d in group["attribute_deltas"]))
+            in_common[group["signature"]] = st.empty()
             st.markdown(compare_link(origin["service"], origin["operation"]))
             entries = ", ".join(f"{e['service']} `{e['operation']}` ({e['traces']})" for e in group["entry_points"])
             st.markdown(f"Entry points: {entries}")
             first, last = when(group["per_minute"][0][0] * 10**9), when(group["per_minute"][-1][0] * 10**9)
-            st.markdown(per_minute_bars(group["per_minute"]), unsafe_allow_html=True)
+            st.image(per_minute_bars(group["per_minute"]), use_container_width=True)
             st.caption(f"Failing traces per minute, {first} – {last} (peak {max(n for _, n in group['per_minute'])})")
             st.markdown("Examples: " + " · ".join(trace_link(t) for t in group["example_trace_ids"]))
     if rest:
@@ -112,6 +114,14 @@ def render() -> None:
                 for g in rest
             )
         )
+    try:
+        for group in client().failures(since, until, service=service, kind=kind):
+            if group.get("attribute_deltas") and group["signature"] in in_common:
+                in_common[group["signature"]].markdown(
+                    ":mag: **In common**: " + "; ".join(delta_text(d) for d in group["attribute_deltas"])
+                )
+    except ApiUnavailable:
+        pass  # the cards stand without it
 
 
 render()

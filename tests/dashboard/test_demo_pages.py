@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+import httpx
+
+from dashboard.common import per_minute_bars
 from tests.dashboard.test_pages import _run, _text
 
 
@@ -42,10 +45,7 @@ def test_failure_card_names_the_peer_lists_the_symptom_and_draws_minutes(demo_co
     assert text.count("### ") == 1 and "### ledger · INSERT — sqlite3.OperationalError" in text
     assert "**Related symptoms**" in text
     assert "**payment** `POST` calling **ledger** (`127.0.0.1:" in text and "httpx.ReadError" in text
-    strip = next(m.value for m in app.markdown if m.value.startswith("<svg"))
-    assert strip.count("<rect") >= 1 and ">0</text>" in strip and " UTC</text>" in strip  # bars, scale, range
-    peak = max(int(v) for v in re.findall(r"UTC: (\d+) traces", strip))
-    assert f">{peak}</text>" in strip  # the scale's top is the busiest minute
+    assert len(app.get("image")) == 1  # the card's per-minute bar strip
     assert any(c.value.startswith("Failing traces per minute, ") for c in app.caption)
     # Every demo service ran 1.0.0 from the start: its first version is not a deploy.
     assert "**Deploy**" not in text and "started with" not in text
@@ -77,3 +77,16 @@ def test_logs_are_coloured_searchable_in_exception_messages_and_link_to_their_sp
     )
     assert app.selectbox[0].value.endswith(record["span_id"])  # the log's span is open in Span details
     assert f"span_id={record['span_id']}" in _text(app)
+
+
+def test_the_per_minute_strip_has_bars_a_scale_and_its_range(demo_collector):
+    """The strip of the recorded incident: a short burst is a burst (at least 15 minutes wide), not
+    one block; the scale's top is the busiest minute; the first and last minute are written under it."""
+    group = httpx.get(demo_collector.url + "/api/v1/failures", params={"since": "1h"}, timeout=60).json()["groups"][0]
+    strip = per_minute_bars(group["per_minute"])
+    minutes = [m for m, _ in group["per_minute"]]
+    assert strip.count("<rect") == sum(1 for _, n in group["per_minute"] if n)
+    assert ">0</text>" in strip and f">{max(n for _, n in group['per_minute'])}</text>" in strip
+    widths = {float(w) for w in re.findall(r'<rect [^>]*width="([0-9.]+)"', strip)}
+    assert max(widths) < 600 / 15  # one bar per minute of at least fifteen
+    assert " UTC</text>" in strip and (max(minutes) - min(minutes)) < 15 * 60
