@@ -288,12 +288,14 @@ class ChainStore:
                     origin=chain.origin,
                     path=chain.services,
                     hops=chain.hops,
-                    entry_points=tuple(
-                        EntryPoint(s, o, n) for s, o, n, _, _ in sorted(d["entry"], key=lambda e: -e[2])
-                    ),
+                    # (A signature seen only as a symptom whose group was filtered out has no
+                    # breakdowns of its own: its representative chain and counts stand in.)
+                    entry_points=tuple(EntryPoint(s, o, n) for s, o, n, _, _ in sorted(d["entry"], key=lambda e: -e[2]))
+                    or (EntryPoint(chain.entry.service, chain.entry.operation, traces),),
                     first_seen_ns=first,
                     last_seen_ns=last,
-                    per_minute=tuple(sorted((int(m), n) for m, _, n, _, _ in d["minute"])),
+                    per_minute=tuple(sorted((int(m), n) for m, _, n, _, _ in d["minute"]))
+                    or ((first // 60_000_000_000 * 60, traces),),
                     example_trace_ids=tuple(examples[:EXAMPLES]),
                     attempts=attempts,
                     latency_cause=GroupCause(

@@ -68,3 +68,16 @@ def collector(storage_url, ch, tmp_path):
     """The collector app served in-process by Starlette's TestClient (lifespan included)."""
     with StoringClient(create_app(make_settings(storage_url, data_dir=tmp_path / "data"))) as client:
         yield client
+
+
+@pytest.fixture
+def quiet_collector(storage_url, ch, tmp_path):
+    """A collector whose background analysis is off: the test runs the analyzer itself
+    (`quiet_collector.analyzer.run_once()`)."""
+    from diagnosis.analyzer import ChainAnalyzer
+
+    settings = make_settings(storage_url, data_dir=tmp_path / "data", analysis=False, alerts=False)
+    with StoringClient(create_app(settings)) as client:
+        store = client.app.state.store
+        client.analyzer = ChainAnalyzer(store.traces, store.chains, settle=10.0)  # type: ignore[attr-defined]
+        yield client

@@ -19,6 +19,7 @@ from core.gcpause import gc_paused
 from core.types import CriticalStep, FailureChain, Span
 from diagnosis.async_hops import LinkedTraces, continued, downstream_failures, linked_traces
 from storage.log_reader import LogRecord
+from storage.service_reader import ServiceReader
 from storage.trace_reader import TraceQuery, TraceSummary
 
 router = APIRouter(prefix="/api/v1", tags=["traces"])
@@ -91,16 +92,24 @@ async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep, s
         raise ApiError(404, "trace not found", f"no spans stored for trace {trace_id}")
     # Analysed and serialized off the event loop; a 20,000-span trace is ~9 MB of JSON.
     linked = await run_in_threadpool(linked_traces, traces, {trace_id: spans})
-    chains = continued(failure_chains(spans), linked)
-    addresses = sorted({c.origin.peer for c in chains if c.origin.peer and c.origin.peer_address is None})
-    if addresses:  # peers the trace itself does not name: the services seen serving those addresses
-        services_at = await run_in_threadpool(services.services_at, addresses)
-        chains = [replace(c, origin=resolve_peer(c.origin, services_at)) for c in chains]
+    chains = await run_in_threadpool(_chains, spans, linked, services)
     body = await run_in_threadpool(_detail_json, trace_id, spans, records, linked, chains)
     return Response(content=body, media_type="application/json")
 
 
 _DETAIL = TypeAdapter(TraceDetail)
+
+
+def _chains(spans: list[Span], linked: LinkedTraces, services: ServiceReader) -> list[FailureChain]:
+    """The trace's failure chains (continued across async hops), peers the trace itself does not
+    name named by the services seen serving those addresses."""
+    with gc_paused():
+        chains = continued(failure_chains(spans), linked)
+    addresses = sorted({c.origin.peer for c in chains if c.origin.peer and c.origin.peer_address is None})
+    if not addresses:
+        return chains
+    services_at = services.services_at(addresses)
+    return [replace(c, origin=resolve_peer(c.origin, services_at)) for c in chains]
 
 
 def _detail_json(

@@ -6,26 +6,11 @@ from __future__ import annotations
 import os
 import time
 
-import pytest
-
-from collector.main import create_app
 from core.types import TimeRange
-from diagnosis.analyzer import ChainAnalyzer
 from tests.analysis.scenarios import ERROR, S, to_request
-from tests.conftest import StoringClient, make_settings
 
 PB = {"Content-Type": "application/x-protobuf"}
 MINUTE_NS = 60 * 10**9
-
-
-@pytest.fixture
-def quiet_collector(storage_url, ch, tmp_path):
-    """A collector whose background analysis is off: the test runs the analyzer itself."""
-    settings = make_settings(storage_url, data_dir=tmp_path / "data", analysis=False, alerts=False)
-    with StoringClient(create_app(settings)) as client:
-        store = client.app.state.store
-        client.analyzer = ChainAnalyzer(store.traces, store.chains, settle=10.0)
-        yield client
 
 
 def _failing(service: str, i: int) -> list[S]:

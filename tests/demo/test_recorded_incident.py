@@ -78,3 +78,22 @@ def test_a_trace_seen_only_at_the_payment_client_counts_with_the_symptom(collect
         len(after[0]["symptoms"]) == 1 and after[0]["symptoms"][0]["traces"] == before[0]["symptoms"][0]["traces"] + 1
     )
     assert after[0]["path"] == before[0]["path"] and after[0]["entry_points"] == before[0]["entry_points"]
+
+
+def test_stored_analyses_give_the_same_one_problem(quiet_collector):
+    """The same incident once the background analysis has stored every trace's chains: /failures
+    aggregates them in ClickHouse and must tell the same story — one problem, the symptom under it
+    (also when a filter leaves only the symptom's traces)."""
+    tag = uuid.uuid4().hex[:8]
+    traces = recorded.load()
+    _post(quiet_collector, *recorded.replay(traces, tag, time.time_ns() - 30 * 10**9))
+    live = _failures(quiet_collector, tag)
+    assert quiet_collector.analyzer.run_once() >= len(traces) // 2
+    stored = _failures(quiet_collector, tag)
+    assert len(stored) == 1 and stored[0]["signature"] == live[0]["signature"]
+    assert stored[0]["traces"] == live[0]["traces"] and stored[0]["symptoms"] == live[0]["symptoms"]
+    assert stored[0]["symptoms"][0]["origin"]["peer"] == f"ledger-{tag}"
+    absorbed = quiet_collector.get(
+        "/api/v1/failures", params={"since": "15m", "service": f"payment-{tag}", "kind": "absorbed"}
+    ).json()["groups"]
+    assert all(g["per_minute"] and g["entry_points"] for g in absorbed)  # never a group without its breakdowns
