@@ -4,12 +4,13 @@ attribute values their failing origin spans have in common."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from analysis.chains import resolve_peer
 from analysis.deploys import with_deploys
 from analysis.grouping import adopt_partial, filter_chains, group_chains, merge_groups
-from core.types import FailureGroup, Span, TimeRange
+from core.types import FailureGroup, Origin, Span, TimeRange
 from diagnosis.async_hops import with_producers
 from storage.chain_store import ChainStore
 from storage.compare_reader import CompareReader
@@ -80,10 +81,14 @@ def arrived(traces: dict[str, list[Span]], settled_ns: int) -> dict[str, list[Sp
     }
 
 
+def services_behind(origins: Iterable[Origin], services: ServiceReader) -> dict[str, str]:
+    """Address -> the service serving it, for the origins whose peer is still an address."""
+    return services.services_at(sorted({o.peer for o in origins if o.peer and o.peer_address is None}))
+
+
 def with_named_peers(groups: list[FailureGroup], services: ServiceReader) -> list[FailureGroup]:
     """Origins (and symptoms) that name their peer by an address, named by the service serving it."""
-    origins = [o for g in groups for o in (g.origin, *(x.origin for x in g.symptoms))]
-    services_at = services.services_at(sorted({o.peer for o in origins if o.peer and o.peer_address is None}))
+    services_at = services_behind((o for g in groups for o in (g.origin, *(x.origin for x in g.symptoms))), services)
     if not services_at:
         return groups
     return [

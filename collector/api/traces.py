@@ -18,6 +18,7 @@ from collector.dependencies import LogReaderDep, ServiceReaderDep, TraceReaderDe
 from core.gcpause import gc_paused
 from core.types import CriticalStep, FailureChain, Span
 from diagnosis.async_hops import LinkedTraces, continued, downstream_failures, linked_traces
+from diagnosis.report import services_behind
 from storage.log_reader import LogRecord
 from storage.service_reader import ServiceReader
 from storage.trace_reader import TraceQuery, TraceSummary
@@ -105,10 +106,9 @@ def _chains(spans: list[Span], linked: LinkedTraces, services: ServiceReader) ->
     name named by the services seen serving those addresses."""
     with gc_paused():
         chains = continued(failure_chains(spans), linked)
-    addresses = sorted({c.origin.peer for c in chains if c.origin.peer and c.origin.peer_address is None})
-    if not addresses:
+    services_at = services_behind((c.origin for c in chains), services)
+    if not services_at:
         return chains
-    services_at = services.services_at(addresses)
     return [replace(c, origin=resolve_peer(c.origin, services_at)) for c in chains]
 
 

@@ -35,14 +35,20 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _neighbours(graph: dict, focus: str | None) -> set[str | None]:
+    """`focus`, its callers and what it calls."""
+    near: set[str | None] = {focus}
+    near |= {e["callee"] for e in graph["edges"] if e["caller"] == focus}
+    return near | {e["caller"] for e in graph["edges"] if e["callee"] == focus}
+
+
 def service_map_dot(body: dict, focus: str | None = None) -> str | None:
     """The service map as Graphviz DOT: layered left to right (callers left, databases and queues
     on the right), arrow heads, each edge labelled with its calls, error rate and p95, coloured by
     error rate. Each node links to this page focused on it; `focus` and its neighbours stand out."""
     if not body["nodes"]:
         return None
-    near = {focus} | {e["callee"] for e in body["edges"] if e["caller"] == focus}
-    near |= {e["caller"] for e in body["edges"] if e["callee"] == focus}
+    near = _neighbours(body, focus)
     lines = [
         "digraph services {",
         '  rankdir=LR; nodesep=0.35; ranksep=0.7; bgcolor="transparent";',
@@ -82,8 +88,7 @@ def render() -> None:
     services = api.services(since, until)["items"]
     graph = api.service_map(since, until)
     if focus:
-        near = {focus} | {e["callee"] for e in graph["edges"] if e["caller"] == focus}
-        near |= {e["caller"] for e in graph["edges"] if e["callee"] == focus}
+        near = _neighbours(graph, focus)
         services = [s for s in services if s["name"] in near]
         st.info(f"Focused on **{focus}**: it, its callers and what it calls. Choose “All services” to see everything.")
     left, right = st.columns([3, 2])
