@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.common import FAILURE_CARDS, FIRST_CARDS
 from tests.polling import wait_until
 
 PAGES = Path(__file__).resolve().parents[2] / "dashboard" / "views"
@@ -109,8 +111,6 @@ def test_a_trace_with_thousands_of_spans_stays_usable(seeded_collector, monkeypa
     import os
     import time
 
-    import httpx
-
     from tests.analysis.scenarios import ERROR, S, to_request
 
     spans = [S("root", "batch", "POST /import")]
@@ -146,9 +146,6 @@ def test_a_trace_with_thousands_of_spans_stays_usable(seeded_collector, monkeypa
 
 
 def test_alerts_page_shows_firing_alerts_and_rules(seeded_collector, monkeypatch):
-
-    import httpx
-
     app = _run("alerts.py", monkeypatch, seeded_collector.url)
     assert "Nothing is firing." in _text(app) or "firing" in _text(app)
     rule = {
@@ -179,6 +176,23 @@ def test_failure_cards_carry_latency_cause_deploy_and_what_failures_share(seeded
     assert "**In common**: `user.tier=free` on 100% of failures vs 0% of successes" in text
     assert "[Compare failing vs healthy](/compare?service=gateway&operation=recs.Get)" in text
     assert "⇢ *async* ⇢" in text  # the consumer's chain, continued up through its producer
+
+
+def test_failures_page_split_into_first_cards_and_the_rest_keeps_every_group_in_rank_order(
+    seeded_collector, monkeypatch
+):
+    """The page sends its first FIRST_CARDS cards, fetches what failing requests have in common, then
+    sends the other cards (bench/dashboard.py times it): across the split the cards keep the
+    collector's ranking, none is lost, and the "in common" lines still land in their cards."""
+    app = _run("failures.py", monkeypatch, seeded_collector.url)
+    groups = httpx.get(seeded_collector.url + "/api/v1/failures", params={"since": "1h", "deltas": "false"}).json()
+    expected = [
+        f"### {g['origin']['service']} · {g['origin']['operation']} — {g['origin']['normalized_error']}"
+        for g in groups["groups"][:FAILURE_CARDS]
+    ]
+    assert len(expected) > FIRST_CARDS  # the seeded data has cards on both sides of the split
+    assert [m.value for m in app.markdown if m.value.startswith("### ")] == expected
+    assert "**In common**: `user.tier=free`" in _text(app)
 
 
 def test_compare_page_ranks_the_attribute_values_of_failures(seeded_collector, monkeypatch):
