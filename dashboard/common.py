@@ -14,9 +14,6 @@ import streamlit as st
 from dashboard.client import DEFAULT_API_URL, ApiClient, ApiRejected, ApiUnavailable, Hop, Origin
 
 FAILURE_CARDS = 10  # failure groups shown hop by hop on the Failures page; the rest one line each
-# Cards the Failures page sends before fetching what failing requests have in common: the browser
-# draws them meanwhile (a page of ten cards drawn at once appeared ~0.4 s later at 10 M spans).
-FIRST_CARDS = 3
 
 RANGES = {
     "Last 15 minutes": "15m",

@@ -7,7 +7,6 @@ import streamlit as st
 from dashboard.client import ApiUnavailable, FailureGroup
 from dashboard.common import (
     FAILURE_CARDS,
-    FIRST_CARDS,
     auto_refresh,
     cause_text,
     client,
@@ -62,60 +61,48 @@ def _symptoms(group: FailureGroup) -> None:
     st.markdown("**Related symptoms** (effects of this failure, not problems of their own):\n" + "\n".join(lines))
 
 
-def _card(group: FailureGroup, in_common: dict) -> None:
-    """One group hop by hop, with an empty line kept for what its failing requests have in common."""
-    origin = group["origin"]
-    badge = (f":red[●] propagated in {group['propagated_traces']}" if group["propagated_traces"] else "") + (
-        f" :orange[●] absorbed in {group['absorbed_traces']}" if group["absorbed_traces"] else ""
-    )
-    with st.container(border=True):
-        st.markdown(f"### {origin['service']} · {origin['operation']} — {origin['normalized_error']}")
-        attempts = group.get("attempts", 0)
-        retried = f" · **{attempts} attempts**" if attempts > group["traces"] else ""
-        st.markdown(
-            f"**{group['traces']} traces**{retried} · {badge} · first seen {when(group['first_seen_ns'])} · "
-            f"last seen {when(group['last_seen_ns'])} · signature `{group['signature']}`"
-        )
-        _hops(group)
-        _symptoms(group)
-        if cause := group.get("latency_cause"):
-            st.markdown(f":hourglass: **Where the time went**: {cause_text(cause)}")
-        if onset := group.get("deploy_onset"):
-            st.markdown(f":rocket: **Deploy**: {onset_text(onset)}")
-        elif group.get("versions"):
-            st.markdown("Versions: " + ", ".join(f"`{v['version']}` ({v['traces']})" for v in group["versions"]))
-        in_common[group["signature"]] = st.empty()
-        st.markdown(compare_link(origin["service"], origin["operation"]))
-        entries = ", ".join(f"{e['service']} `{e['operation']}` ({e['traces']})" for e in group["entry_points"])
-        st.markdown(f"Entry points: {entries}")
-        first, last = when(group["per_minute"][0][0] * 10**9), when(group["per_minute"][-1][0] * 10**9)
-        st.image(per_minute_bars(group["per_minute"]), use_container_width=True)
-        st.caption(f"Failing traces per minute, {first} – {last} (peak {max(n for _, n in group['per_minute'])})")
-        st.markdown("Examples: " + " · ".join(trace_link(t) for t in group["example_trace_ids"]))
-
-
 @st.fragment(run_every=auto_refresh())
 @guarded
 def render() -> None:
     st.title("Failures")
     st.caption(f"{label} · grouped by origin, error and path; most impactful first")
     # The groups first, without what their failing requests have in common (3× sooner at 10 M
-    # spans). The first cards go out alone: the browser draws them while that slower answer is
-    # fetched, then the other cards, the list and the "in common" lines follow.
+    # spans); those lines are filled in below once the cards are on screen.
     groups = client().failures(since, until, service=service, kind=kind, deltas=False)
     if not groups:
         st.success(f"No failures in the {label}" + (f" through {service}." if service else "."))
         return
     detailed, rest = groups[:FAILURE_CARDS], groups[FAILURE_CARDS:]
-    in_common: dict = {}
-    for group in detailed[:FIRST_CARDS]:
-        _card(group, in_common)
-    try:
-        with_deltas = client().failures(since, until, service=service, kind=kind)
-    except ApiUnavailable:
-        with_deltas = []  # the cards stand without it
-    for group in detailed[FIRST_CARDS:]:
-        _card(group, in_common)
+    in_common = {}
+    for group in detailed:
+        origin = group["origin"]
+        badge = (f":red[●] propagated in {group['propagated_traces']}" if group["propagated_traces"] else "") + (
+            f" :orange[●] absorbed in {group['absorbed_traces']}" if group["absorbed_traces"] else ""
+        )
+        with st.container(border=True):
+            st.markdown(f"### {origin['service']} · {origin['operation']} — {origin['normalized_error']}")
+            attempts = group.get("attempts", 0)
+            retried = f" · **{attempts} attempts**" if attempts > group["traces"] else ""
+            st.markdown(
+                f"**{group['traces']} traces**{retried} · {badge} · first seen {when(group['first_seen_ns'])} · "
+                f"last seen {when(group['last_seen_ns'])} · signature `{group['signature']}`"
+            )
+            _hops(group)
+            _symptoms(group)
+            if cause := group.get("latency_cause"):
+                st.markdown(f":hourglass: **Where the time went**: {cause_text(cause)}")
+            if onset := group.get("deploy_onset"):
+                st.markdown(f":rocket: **Deploy**: {onset_text(onset)}")
+            elif group.get("versions"):
+                st.markdown("Versions: " + ", ".join(f"`{v['version']}` ({v['traces']})" for v in group["versions"]))
+            in_common[group["signature"]] = st.empty()
+            st.markdown(compare_link(origin["service"], origin["operation"]))
+            entries = ", ".join(f"{e['service']} `{e['operation']}` ({e['traces']})" for e in group["entry_points"])
+            st.markdown(f"Entry points: {entries}")
+            first, last = when(group["per_minute"][0][0] * 10**9), when(group["per_minute"][-1][0] * 10**9)
+            st.image(per_minute_bars(group["per_minute"]), use_container_width=True)
+            st.caption(f"Failing traces per minute, {first} – {last} (peak {max(n for _, n in group['per_minute'])})")
+            st.markdown("Examples: " + " · ".join(trace_link(t) for t in group["example_trace_ids"]))
     if rest:
         st.subheader(f"{len(rest)} more")
         st.markdown(
@@ -126,11 +113,14 @@ def render() -> None:
                 for g in rest
             )
         )
-    for group in with_deltas:
-        if group.get("attribute_deltas") and group["signature"] in in_common:
-            in_common[group["signature"]].markdown(
-                ":mag: **In common**: " + "; ".join(delta_text(d) for d in group["attribute_deltas"])
-            )
+    try:
+        for group in client().failures(since, until, service=service, kind=kind):
+            if group.get("attribute_deltas") and group["signature"] in in_common:
+                in_common[group["signature"]].markdown(
+                    ":mag: **In common**: " + "; ".join(delta_text(d) for d in group["attribute_deltas"])
+                )
+    except ApiUnavailable:
+        pass  # the cards stand without it
 
 
 render()
