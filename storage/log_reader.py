@@ -9,19 +9,20 @@ from clickhouse_connect.driver.client import Client
 
 from core.types import TimeRange
 from storage.sql_text import compose
+from storage.trace_reader import TraceBounds
 from storage.where import Where
 
 _LOG_COLUMNS = """toUnixTimestamp64Nano(Timestamp) AS Ns, TraceId, SpanId, SeverityText, SeverityNumber, ServiceName,
     Body, LogAttributes"""
 
-# The trace's time span comes from the spans' lookup table, widened by a margin for logs written
-# just before or after them; the bloom filter on TraceId picks the granules.
+# The trace's time span (its bounds, from the spans' lookup table) widened by a margin for logs
+# written just before or after them; the bloom filter on TraceId picks the granules.
 _TRACE_LOGS = compose(
     """
 SELECT {log_columns} FROM otel_logs
 WHERE TraceId = {trace_id:String}
-  AND TimestampTime >= (SELECT min(Start) - {margin:UInt32} FROM otel_traces_trace_id_ts WHERE TraceId = {trace_id:String})
-  AND TimestampTime <= (SELECT max(End) + {margin:UInt32} FROM otel_traces_trace_id_ts WHERE TraceId = {trace_id:String})
+  AND TimestampTime >= toDateTime({first_s:Int64} - {margin:UInt32})
+  AND TimestampTime <= toDateTime({last_s:Int64} + {margin:UInt32})
 ORDER BY Timestamp
 LIMIT {limit:UInt32}
 """,
@@ -146,7 +147,16 @@ class LogReader:
         params = {**where.parameters, "since": time_range.since_ns, "until": time_range.until_ns}
         return self._client.query(compose(_COUNT, where=where.sql()), parameters=params).result_rows[0][0]
 
-    def for_trace(self, trace_id: str, margin_s: int = 900, limit: int = 10_000) -> list[LogRecord]:
-        """The trace's log records, from `margin_s` before its first span to as long after its last, oldest first."""
-        params = {"trace_id": trace_id, "margin": margin_s, "limit": limit}
+    def for_trace(
+        self, trace_id: str, bounds: TraceBounds, margin_s: int = 900, limit: int = 10_000
+    ) -> list[LogRecord]:
+        """The trace's log records, from `margin_s` before its first span to as long after its last
+        (`bounds`, TraceReader.bounds), oldest first."""
+        params = {
+            "trace_id": trace_id,
+            "first_s": bounds.first_s,
+            "last_s": bounds.last_s,
+            "margin": margin_s,
+            "limit": limit,
+        }
         return [LogRecord(*row) for row in self._client.query(_TRACE_LOGS, parameters=params).result_rows]

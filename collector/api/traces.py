@@ -85,9 +85,12 @@ def search_traces(
 async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep, services: ServiceReaderDep) -> Response:
     """Spans keep nanosecond timestamps (`start_ns`, `duration_ns`). 404 for an unknown trace."""
     trace_id = params.trace_id(trace_id)
-    # Spans and logs are read at once, on separate engine sessions.
+    bounds = await run_in_threadpool(traces.bounds, trace_id)
+    if bounds is None:
+        raise ApiError(404, "trace not found", f"no spans stored for trace {trace_id}")
+    # Spans and logs are read at once, on separate engine sessions, within the bounds read once.
     spans, records = await asyncio.gather(
-        run_in_threadpool(traces.get_trace, trace_id), run_in_threadpool(logs.for_trace, trace_id)
+        run_in_threadpool(traces.get_trace, trace_id, bounds), run_in_threadpool(logs.for_trace, trace_id, bounds)
     )
     if not spans:
         raise ApiError(404, "trace not found", f"no spans stored for trace {trace_id}")

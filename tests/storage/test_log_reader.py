@@ -10,6 +10,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from core.types import TimeRange
 from storage.log_reader import LogQuery, LogReader
+from storage.trace_reader import TraceReader
 
 PB = {"Content-Type": "application/x-protobuf"}
 
@@ -68,4 +69,6 @@ def test_for_trace_reads_the_logs_of_one_trace(collector, ch, service_name):
     assert collector.post("/v1/traces", content=spans.SerializeToString(), headers=PB).status_code == 200
     _send_logs(collector, service_name, [(17, "inside the trace", {})], trace_id=bytes.fromhex(trace_hex))
     _send_logs(collector, service_name, [(17, "outside", {})])
-    assert [r.body for r in LogReader(ch).for_trace(trace_hex)] == ["inside the trace"]
+    bounds = TraceReader(ch).bounds(trace_hex)
+    assert bounds is not None
+    assert [r.body for r in LogReader(ch).for_trace(trace_hex, bounds)] == ["inside the trace"]

@@ -35,6 +35,9 @@ def test_get_trace_returns_every_span_with_nanoseconds_and_attributes(collector,
     root = next(s for s in spans if s.name == "GET /")
     assert root.start_ns == base and root.attributes["http.route"] == "/" and root.parent_span_id == ""
     assert TraceReader(ch).get_trace(os.urandom(16).hex()) == []
+    bounds = TraceReader(ch).bounds(trace_id)  # what the API reads once for the spans and the logs
+    assert bounds is not None and bounds.first_s == base // 10**9 <= bounds.last_s
+    assert TraceReader(ch).bounds(os.urandom(16).hex()) is None
 
 
 def test_failing_traces_carry_the_derived_columns(collector, ch, service_name):
