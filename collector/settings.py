@@ -21,8 +21,11 @@ flags override the environment; the defaults below apply last.
   pass it gets 503 before its body is read (64 MiB).
 - retry_after_seconds: the Retry-After sent with 503 (2).
 - log_level: uvicorn and hopscope log level (info).
-- ingest_workers: processes that decode and check OTLP requests (one per core); 0 does it on the
-  collector's own threads.
+- ingest_workers: processes that decode and check OTLP requests (0: the collector's own threads).
+  Since ClickHouse converts the bodies, a request needs ~3 µs a span in Python and shipping it to
+  a worker and back cost more than that (bench/ingest.py: the collector's own CPU 4.3–5.0 µs a
+  span without workers, 8.5–10.2 with two; as many spans stored). Workers help where Python does
+  the heavy part: OTLP/JSON bodies, or clickhouse_converts=false.
 - clickhouse_converts: ClickHouse decodes OTLP protobuf into rows itself (true); false converts
   every request in Python (the way before; for comparison).
 - insert_max_bytes: the most request data one INSERT carries (32 MiB). ClickHouse holds ~20 times
@@ -50,7 +53,6 @@ flags override the environment; the defaults below apply last.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -88,7 +90,7 @@ class Settings(BaseSettings):
     analysis: bool = True
     analysis_interval_seconds: float = Field(5.0, gt=0)
     analysis_settle_seconds: float = Field(10.0, ge=0, le=600)
-    ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=64)
+    ingest_workers: int = Field(0, ge=0, le=64)
     clickhouse_converts: bool = True
     insert_max_bytes: int = Field(32 * 1024**2, ge=1024**2, le=1024**3)
     ingest_tokens: SecretStr = SecretStr("")
