@@ -1,10 +1,11 @@
 """The ingest pipeline: OTLP request body -> `storage.ingest.Rows` ready for the write-ahead log.
 
-Decompressing, decoding and converting are pure CPU work per record. By default (`ingest_workers=0`)
-they run on the collector's own thread pool: with ClickHouse converting the bodies only a parse and
-per-record checks remain, cheaper than shipping the body to another process and back. With
-`ingest_workers=N` they run in a pool of worker processes, which use every core instead of sharing
-one interpreter lock with the HTTP server and the write-ahead log (OTLP/JSON, the Python conversion). Workers never touch ClickHouse: storage gives them a
+Decompressing, decoding and converting are pure CPU work per record. By default
+(`ingest_workers=0`) they run on the collector's own thread pool: with ClickHouse converting the
+bodies only a parse and per-record checks remain, cheaper than shipping the body to another process
+and back. With `ingest_workers=N` they run in a pool of worker processes, which use every core
+instead of sharing one interpreter lock with the HTTP server and the write-ahead log (worth it for
+OTLP/JSON and the Python conversion). Workers never touch ClickHouse: storage gives them a
 `RowEncoder` once, at start.
 """
 
