@@ -5,9 +5,9 @@
 
 Starts `hopscope up` (collector + dashboard) on that data directory, then loads /failures in
 Debian's headless Chromium (Playwright) and measures from navigation until the page title and the
-first failure group's heading are visible (and the tenth: the page sends its first cards before the
-rest), --repeat times: cold (a new browser context each time,
-nothing cached) and warm (new pages in one context, the dashboard's scripts cached).
+first failure group's heading are visible, and the tenth's (the whole first screenful and what is
+below it), --repeat times: cold (a new browser context each time, nothing cached) and warm (new
+pages in one context, the dashboard's scripts cached).
 """
 
 from __future__ import annotations
