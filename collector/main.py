@@ -92,6 +92,7 @@ def _store_options(settings: Settings) -> StoreOptions:
         cluster=settings.clickhouse_cluster,
         clickhouse_converts=settings.clickhouse_converts,
         insert_max_bytes=settings.insert_max_bytes,
+        insert_lanes=settings.insert_lanes,
     )
 
 

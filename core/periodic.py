@@ -17,7 +17,7 @@ log = logging.getLogger("hopscope")
 _PR_SET_NAME = 15
 
 
-def _name_os_thread(name: str) -> None:
+def name_os_thread(name: str) -> None:
     """Give the calling thread `name` in the operating system too (Linux keeps 15 bytes), so `top -H`
     and /proc tell the loops apart from ClickHouse's threads. Best effort: nothing elsewhere."""
     if not sys.platform.startswith("linux"):
@@ -65,7 +65,7 @@ class PeriodicThread:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        _name_os_thread(self.name)
+        name_os_thread(self.name)
         while not self._stopping:
             delay: float | None = None
             try:

@@ -19,6 +19,11 @@ every record fails, the store is the problem (down, disk full, a table missing):
 dropped, the segment stays and the pass is retried with backoff while the log keeps accepting up
 to its budget.
 
+Concurrent INSERTs: a segment's first attempt at each table (every run of it) goes out on several
+engine sessions at once (`lanes`, one client each): one INSERT keeps about one core busy (parsing,
+the views, the part's sort and compression are one pipeline), so a backlog moves ~1.5 times as fast
+on two lanes (docs/benchmarks.md). What follows a failure (the split, the halving) runs on one.
+
 Request bodies for a landing table (ClickHouse converts them, migration 014) go in the same way,
 except small batches (fewer records than `python_below`), which are converted in Python at once:
 below that the fixed cost of the landing view outweighs it. And with one more way out: what the landing view refuses to convert (HOPSCOPE_PYTHON_PATH: a detail SQL
@@ -35,13 +40,16 @@ import threading
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from queue import SimpleQueue
 
 from clickhouse_connect.driver.client import Client
 
-from core.periodic import PeriodicThread
+from core.periodic import PeriodicThread, name_os_thread
 from storage.batch import Block
 from storage.otlp_schema import PYTHON_BELOW_RECORDS, insert_settings
 from storage.wal import Segment, WriteAheadLog, read_records
@@ -82,6 +90,21 @@ class _Pass:
     store_down: bool = False
 
 
+@dataclass
+class _Plan:
+    """One table's records of a segment (those not done yet) and its first attempts, each one INSERT
+    of a run of them on a session it is given."""
+
+    table: str
+    columns: tuple[str, ...]
+    fmt: str
+    members: list[tuple[int, Block]]
+    key: str
+    base: str  # the deduplication tokens' stem
+    attempts: list[Callable[[Client], str | None]] = field(default_factory=list)
+    runs: list[list[tuple[int, Block]]] = field(default_factory=list)  # the records of each attempt
+
+
 class Inserter:
     """Thread-safe. `start()` runs passes on a background thread; `flush()` runs them on the
     caller's thread until the log is empty (shutdown, tests); `stop()` ends the thread."""
@@ -94,11 +117,22 @@ class Inserter:
         interval: float = 1.0,
         max_partitions: int = 100,
         python_blocks: PythonBlocks | None = None,
-        max_insert_bytes: int = 32 * 1024**2,
+        max_insert_bytes: int = 16 * 1024**2,
         python_below: dict[str, int] | None = None,
+        lanes: Sequence[Client] = (),
     ) -> None:
         self._wal = wal
         self._client = client
+        # Sessions for concurrent first attempts: `client` and `lanes`, each used by one INSERT at a time.
+        self._idle: SimpleQueue[Client] = SimpleQueue()
+        for session in (client, *lanes):
+            self._idle.put(session)
+        self._pool = (
+            ThreadPoolExecutor(1 + len(lanes), "hopscope-insert", name_os_thread, ("hopscope-insert",))
+            if lanes
+            else None
+        )
+        self._stats_lock = threading.Lock()
         self._python_blocks = python_blocks
         self._max_insert_bytes = max_insert_bytes  # bounds ClickHouse's memory for one INSERT
         # Landing table -> below this many records, a batch is converted in Python instead.
@@ -117,6 +151,7 @@ class Inserter:
         self._thread.wake()
 
     def stop(self, timeout: float = 30.0) -> None:
+        """End the background passes (`flush()` still works: its INSERTs run on the caller's lane)."""
         self._thread.stop(timeout)
 
     def flush(self, timeout: float = 30.0) -> bool:
@@ -164,44 +199,63 @@ class Inserter:
             for block in blocks:
                 if block.rows and f"{block.table}:{index}" not in marker.done:
                     groups[(block.table, block.columns, block.fmt)].append((index, block))
+        # First attempts: every table and every run of it, at once over the lanes.
+        plans = [self._plan(segment, marker, *group, members) for group, members in groups.items()]
+        errors = iter(self._attempt([attempt for plan in plans for attempt in plan.attempts]))
         failed = False
-        for (table, columns, fmt), members in groups.items():
-            key = f"{table}:{','.join(columns)}"
-            base = f"{self._wal.instance}-{segment.name}-{table}-{hash_columns(columns)}"
-            chunks = _chunks(members, self._max_insert_bytes)
-            if key not in marker.split:
-                error = None
-                if fmt == "Protobuf" and sum(b.rows for _, b in members) < self._python_below.get(table, 0):
-                    error = self._insert_small_in_python(members, base)
-                    chunks_to_insert = []
-                else:
-                    chunks_to_insert = chunks
-                for chunk in chunks_to_insert:
-                    token = base if len(chunks) == 1 else f"{base}-r{chunk[0][0]}-{chunk[-1][0]}"
-                    error = self._insert(table, columns, fmt, [b for _, b in chunk], token)
-                    if error is not None:
-                        break
-                if error is None:
-                    current.inserted_tables.add(table)
+        for plan in plans:
+            members = plan.members
+            if plan.attempts:
+                outcome = [next(errors) for _ in plan.attempts]
+                if not any(outcome):
+                    current.inserted_tables.add(plan.table)
                     continue
                 if not self._store_answers():
                     current.store_down = True
                     return
-                marker.split.add(key)
+                # The runs that went in are done (they must not go in again record by record, now
+                # or after a restart); the others are split.
+                for run, error in zip(plan.runs, outcome, strict=True):
+                    if error is None:
+                        marker.done.update(f"{plan.table}:{index}" for index, _ in run)
+                        current.inserted_tables.add(plan.table)
+                members = [member for run, error in zip(plan.runs, outcome, strict=True) if error for member in run]
+                marker.split.add(plan.key)
                 marker.save(segment)
-            if fmt == "Protobuf":
-                failed |= self._insert_converted(segment, table, chunks, base, current)
+            if plan.fmt == "Protobuf":
+                failed |= self._insert_converted(
+                    segment, plan.table, _chunks(members, self._max_insert_bytes), plan.base, current
+                )
                 continue
             for index, block in members:
-                error = self._insert(table, columns, fmt, [block], f"{base}-r{index}")
+                error = self._insert(self._client, plan.table, plan.columns, plan.fmt, [block], f"{plan.base}-r{index}")
                 if error is None:
-                    current.inserted_tables.add(table)
+                    current.inserted_tables.add(plan.table)
                 else:
                     failed = True
-                    current.failures.append(_Failure(segment, table, index, block, error))
+                    current.failures.append(_Failure(segment, plan.table, index, block, error))
         if not failed:
             self._wal.remove(segment)
             _Marker.remove(segment)
+
+    def _plan(self, segment: Segment, marker: _Marker, table: str, columns: tuple[str, ...], fmt: str,
+              members: list[tuple[int, Block]]) -> _Plan:  # fmt: skip
+        """A table's records of a segment, cut into runs, and its first attempts (none once split)."""
+        base = f"{self._wal.instance}-{segment.name}-{table}-{hash_columns(columns)}"
+        plan = _Plan(table, columns, fmt, members, f"{table}:{','.join(columns)}", base)
+        if plan.key in marker.split:
+            return plan  # split by an earlier pass: goes record by record
+        if fmt == "Protobuf" and sum(b.rows for _, b in members) < self._python_below.get(table, 0):
+            plan.attempts.append(partial(self._insert_small_in_python, members=members, base=base))
+            plan.runs.append(members)
+            return plan
+        chunks = _chunks(members, self._max_insert_bytes)
+        for chunk in chunks:
+            token = base if len(chunks) == 1 else f"{base}-r{chunk[0][0]}-{chunk[-1][0]}"
+            plan.attempts.append(partial(self._insert, table=table, columns=columns, fmt=fmt,
+                                         blocks=[b for _, b in chunk], token=token))  # fmt: skip
+            plan.runs.append(chunk)
+        return plan
 
     def _insert_converted(self, segment: Segment, table: str, chunks: list[list[tuple[int, Block]]], base: str,
                           current: _Pass) -> bool:  # fmt: skip
@@ -212,7 +266,9 @@ class Inserter:
         stack = list(reversed(chunks))
         while stack:
             part = stack.pop()
-            error = self._insert(table, (), "Protobuf", [b for _, b in part], f"{base}-r{part[0][0]}-{part[-1][0]}")
+            error = self._insert(
+                self._client, table, (), "Protobuf", [b for _, b in part], f"{base}-r{part[0][0]}-{part[-1][0]}"
+            )
             if error is None:
                 current.inserted_tables.add(table)
             elif len(part) > 1:
@@ -231,7 +287,7 @@ class Inserter:
                     current.failures.append(_Failure(segment, table, index, block, reason))
         return failed
 
-    def _insert_small_in_python(self, members: list[tuple[int, Block]], base: str) -> str | None:
+    def _insert_small_in_python(self, session: Client, members: list[tuple[int, Block]], base: str) -> str | None:
         """A few request bodies: converted in Python and inserted as Native blocks, one INSERT per
         table. Cheaper than the landing view below `python_below` records (its expression is analysed
         at every insert: a fixed cost, docs/benchmarks.md). The error, or None."""
@@ -245,10 +301,13 @@ class Inserter:
         except Exception as exc:  # noqa: BLE001 - the landing view's way sorts out which body it is
             return f"{type(exc).__name__}: {exc}"[:500]
         for (table, columns), blocks in converted.items():
-            error = self._insert(table, columns, "Native", blocks, f"{base}-py-{table}-{hash_columns(columns)}")
+            error = self._insert(
+                session, table, columns, "Native", blocks, f"{base}-py-{table}-{hash_columns(columns)}"
+            )
             if error is not None:
                 return error
-        self.stats.python_converted += len(members)
+        with self._stats_lock:
+            self.stats.python_converted += len(members)
         return None
 
     def _insert_in_python(self, block: Block, token: str) -> str | None:
@@ -260,13 +319,31 @@ class Inserter:
         except Exception as exc:  # noqa: BLE001 - a body even Python cannot read is the sender's
             return f"{type(exc).__name__}: {exc}"[:500]
         for native in converted:
-            error = self._insert(native.table, native.columns, native.fmt, [native], f"{token}-{native.table}")
+            error = self._insert(
+                self._client, native.table, native.columns, native.fmt, [native], f"{token}-{native.table}"
+            )
             if error is not None:
                 return error
         self.stats.python_converted += 1
         return None
 
-    def _insert(self, table: str, columns: tuple[str, ...], fmt: str, blocks: list[Block], token: str) -> str | None:
+    def _attempt(self, attempts: list[Callable[[Client], str | None]]) -> list[str | None]:
+        """Run `attempts` (each given a session of its own), at once over the lanes when there are
+        several; their errors (or None), in order."""
+        if self._pool is None or len(attempts) < 2:
+            return [attempt(self._client) for attempt in attempts]
+        return list(self._pool.map(self._on_idle_session, attempts))
+
+    def _on_idle_session(self, attempt: Callable[[Client], str | None]) -> str | None:
+        session = self._idle.get()  # as many sessions as pool threads: never waits
+        try:
+            return attempt(session)
+        finally:
+            self._idle.put(session)
+
+    def _insert(
+        self, session: Client, table: str, columns: tuple[str, ...], fmt: str, blocks: list[Block], token: str
+    ) -> str | None:
         settings: dict[str, str | int] = {
             "insert_deduplication_token": token,
             "deduplicate_blocks_in_dependent_materialized_views": 1,
@@ -278,20 +355,22 @@ class Inserter:
         started = time.monotonic()
         try:
             # A generator: the blocks are streamed to ClickHouse, not copied into one more buffer.
-            self._client.raw_insert(table, columns or None, insert_block=(b.data for b in blocks), fmt=fmt,
-                                    settings=settings)  # fmt: skip
+            session.raw_insert(table, columns or None, insert_block=(b.data for b in blocks), fmt=fmt,
+                               settings=settings)  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - any driver or engine error means "not inserted"
             message = f"{type(exc).__name__}: {exc}"[:500]
-            self.stats.failed_inserts += 1
-            self.stats.last_error = message
+            with self._stats_lock:
+                self.stats.failed_inserts += 1
+                self.stats.last_error = message
             if PYTHON_PATH in message:
                 log.info("%d rows for %s take the Python conversion: %s", rows, table, message[:200])
             else:
                 log.warning("insert of %d rows into %s failed: %s", rows, table, message)
             return message
-        self.stats.inserts += 1
-        self.stats.rows_inserted += rows
-        self.stats.insert_seconds += time.monotonic() - started
+        with self._stats_lock:
+            self.stats.inserts += 1
+            self.stats.rows_inserted += rows
+            self.stats.insert_seconds += time.monotonic() - started
         return None
 
     def _store_answers(self) -> bool:

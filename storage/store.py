@@ -49,7 +49,8 @@ class StoreOptions:
     wal_min_free_bytes: int = 256 * 1024**2
     cluster: str | None = None
     clickhouse_converts: bool = True  # ClickHouse decodes OTLP itself where it can (storage.ingest)
-    insert_max_bytes: int = 32 * 1024**2  # one INSERT's data at most (its memory in ClickHouse)
+    insert_max_bytes: int = 16 * 1024**2  # one INSERT's data at most (its memory in ClickHouse)
+    insert_lanes: int = 2  # INSERTs at once, each on its own session (memory: lanes x insert_max_bytes)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Store:
             max_partitions=max(100, options.retention_days + 3),
             python_blocks=self.encoder.python_blocks,
             max_insert_bytes=options.insert_max_bytes,
+            lanes=[connect(options.url, self._cluster) for _ in range(options.insert_lanes - 1)],
         )
         self.traces = TraceReader(self._reader_client)
         self.logs = LogReader(log_client)

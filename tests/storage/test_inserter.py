@@ -178,3 +178,56 @@ def test_a_small_batch_is_converted_in_python_and_a_large_one_by_clickhouse(ch, 
         wal.append(encoder.rows("traces", _spans(service_name, 40)).blocks).result(5)
     assert inserter.run_once() and inserter.stats.python_converted == 2  # 120 spans: the landing view
     assert _span_count(ch, service_name) == (200, 200)
+
+
+# -- several INSERTs at once (lanes) --------------------------------------------------------------
+
+
+def test_runs_go_in_on_several_sessions_at_once_exactly_once(ch, storage_url, tmp_path, service_name):
+    from storage.connection import connect
+
+    lanes = [connect(storage_url), connect(storage_url)]
+    wal = WriteAheadLog(tmp_path).open()
+    encoder = row_encoder(ch, 7)
+    for i in range(12):
+        wal.append(encoder.rows("traces", _spans(service_name, 50, deep=i == 7)).blocks).result(5)
+        wal.append(encoder.rows("logs", _logs(service_name, 20)).blocks).result(5)
+    [segment] = wal.seal()
+    kept = segment.path.read_bytes()
+    options = {"python_blocks": encoder.python_blocks, "max_insert_bytes": 20_000, "python_below": {}}
+    inserter = Inserter(wal, ch, lanes=lanes, **options)
+    assert inserter.run_once()
+    assert _span_count(ch, service_name) == (600, 600) and _count(ch, service_name) == 240
+    assert inserter.stats.inserts >= 3 and inserter.stats.python_converted == 1
+    segment.path.write_bytes(kept)  # crash before the removal: the same runs, the same tokens
+    again = WriteAheadLog(tmp_path).open()
+    assert Inserter(again, ch, lanes=lanes, **options).run_once()
+    assert _span_count(ch, service_name) == (600, 600) and _count(ch, service_name) == 240
+
+
+def test_runs_that_went_in_are_not_inserted_again_when_another_run_is_split(ch, storage_url, tmp_path, service_name):
+    """Rows ClickHouse takes as they are (Native): one run holds a record it refuses. The runs that
+    went in stay done; only the refused run goes record by record, the culprit to quarantine —
+    also when the pass is repeated after a crash."""
+    from storage.connection import connect
+
+    wal = WriteAheadLog(tmp_path).open()
+    python_rows = row_encoder(ch, 7, clickhouse_converts=False)
+    careless = row_encoder(ch, 3650, clickhouse_converts=False)
+    for i in range(10):
+        bad = i == 6
+        encoder, request = (
+            (careless, _logs(service_name + "-bad", 150, 150)) if bad else (python_rows, _logs(service_name, 30))
+        )
+        rows = encoder.rows("logs", request)
+        assert [b.fmt for b in rows.blocks] == ["Native"]
+        wal.append(rows.blocks).result(5)
+    [segment] = wal.seal()
+    kept = segment.path.read_bytes()
+    for lanes in ([connect(storage_url)], []):
+        inserter = Inserter(wal, ch, max_insert_bytes=4_000, max_partitions=100, lanes=lanes)
+        inserter.run_once()
+        assert _count(ch, service_name) == 270 and _count(ch, service_name + "-bad") == 0
+        assert wal.stats().records == 0 and inserter.stats.quarantined_records == 1
+        segment.path.write_bytes(kept)  # the pass once more, as after a crash before the removal
+        wal = WriteAheadLog(tmp_path).open()
