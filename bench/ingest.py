@@ -18,7 +18,8 @@ Per run and signal:
 4. The same requests, the same senders, to `rotel-agent --exporter blackhole` (pip package
    `rotel`, installed on first use): its acknowledgements/s and server CPU per record.
 5. Traces only: the raw insert ceiling, in a fresh process and data directory: the same spans,
-   pre-encoded in Native, inserted straight into otel_traces (each insert with its own token).
+   pre-encoded in Native, inserted straight into otel_traces (each insert with its own token), on
+   as many sessions at once as the collector's inserter uses (`--lanes`).
 Prints a table with min/median/max over the runs.
 """
 
@@ -44,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from bench.otlp_load import make_logs_request, make_metrics_request, make_request  # noqa: E402
 from hopscope_cli.collector_process import CollectorProcess  # noqa: E402
 from hopscope_cli.processes import free_port, query_data_dir, stop_process  # noqa: E402
+from storage.store import StoreOptions  # noqa: E402
 
 MAKERS: dict[str, Callable[[int, int], bytes]] = {
     "traces": make_request,
@@ -187,6 +189,8 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
             env["HOPSCOPE_INGEST_WORKERS"] = str(args.workers)
         if args.insert_mib is not None:
             env["HOPSCOPE_INSERT_MAX_BYTES"] = str(args.insert_mib * 1024**2)
+        if args.lanes is not None:
+            env["HOPSCOPE_INSERT_LANES"] = str(args.lanes)
         collector = CollectorProcess(Path(tmp) / "data", env=env).start()
         assert collector.proc is not None
         pid = collector.proc.pid
@@ -257,9 +261,10 @@ def run_rotel(signal: str, payloads: list[bytes], per_request: int, args) -> dic
 # -- the raw insert ceiling -------------------------------------------------------------------------
 
 
-def storage_ceiling(data_dir: str, duration: float, spans: int, count: int) -> dict:
+def storage_ceiling(data_dir: str, duration: float, spans: int, count: int, lanes: int = 1) -> dict:
     """Runs in its own process (one chDB path per process): prepared Native blocks of ~20,000 rows
-    inserted into otel_traces, nothing else."""
+    inserted into otel_traces, nothing else, from `lanes` threads at once (a session each, as the
+    collector's inserter does)."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     from storage.connection import connect
@@ -274,11 +279,21 @@ def storage_ceiling(data_dir: str, duration: float, spans: int, count: int) -> d
     blocks = [encoder.encode(spans_to_batch(ExportTraceServiceRequest.FromString(p))[0]) for p in payloads]
     per_insert = max(1, 20_000 // spans)
     batch = b"".join(blocks[i % count].data for i in range(per_insert))
-    inserts, started = 0, time.monotonic()
-    while time.monotonic() - started < duration:
-        client.raw_insert("otel_traces", blocks[0].columns, insert_block=batch, fmt="Native",
-                          settings={"insert_deduplication_token": f"ceiling-{inserts}"})  # fmt: skip
-        inserts += 1
+    sessions = [client] + [connect("chdb://" + data_dir) for _ in range(lanes - 1)]
+    started = time.monotonic()
+
+    def insert(lane: int) -> None:
+        inserts = 0
+        while time.monotonic() - started < duration:
+            sessions[lane].raw_insert("otel_traces", blocks[0].columns, insert_block=batch, fmt="Native",
+                                      settings={"insert_deduplication_token": f"ceiling-{lane}-{inserts}"})  # fmt: skip
+            inserts += 1
+
+    threads = [threading.Thread(target=insert, args=(lane,)) for lane in range(lanes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     elapsed = time.monotonic() - started
     stored = client.query("SELECT count() FROM otel_traces").result_rows[0][0]
     return {"rate": stored / elapsed}
@@ -306,6 +321,7 @@ def main() -> None:
     parser.add_argument("--threads", action="store_true", help="print the collector's CPU per thread")
     parser.add_argument("--workers", type=int, default=None, help="HOPSCOPE_INGEST_WORKERS")
     parser.add_argument("--insert-mib", type=int, default=None, help="HOPSCOPE_INSERT_MAX_BYTES, in MiB")
+    parser.add_argument("--lanes", type=int, default=None, help="HOPSCOPE_INSERT_LANES (the ceiling uses as many)")
     args = parser.parse_args()
     signals = args.signals.split(",")
     results: dict[str, dict[str, list[dict]]] = {s: {"hopscope": [], "rotel": [], "ceiling": []} for s in signals}
@@ -322,9 +338,10 @@ def main() -> None:
             if signal == "traces":
                 with tempfile.TemporaryDirectory(prefix="hopscope-ceiling-") as tmp, \
                         mp.get_context("spawn").Pool(1) as pool:  # fmt: skip
-                    ceiling = pool.apply(storage_ceiling, (tmp + "/db", args.duration, args.per_request, 4))
+                    lanes = args.lanes or StoreOptions.insert_lanes
+                    ceiling = pool.apply(storage_ceiling, (tmp + "/db", args.duration, args.per_request, 4, lanes))
                 results[signal]["ceiling"].append(ceiling)
-                print(f"run {run + 1} {signal}: raw insert ceiling {ceiling['rate']:,.0f} rows/s")
+                print(f"run {run + 1} {signal}: raw insert ceiling {ceiling['rate']:,.0f} rows/s ({lanes} lanes)")
     print(f"\n{args.senders} senders x {args.per_request} records/request, {args.duration:.0f} s, {args.runs} runs "
           "(min / median / max)")  # fmt: skip
     for signal in signals:

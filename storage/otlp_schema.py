@@ -59,8 +59,9 @@ def undelimited(data: bytes) -> bytes:
     return data[at : at + length]
 
 
-def insert_settings(table: str) -> dict[str, str | int]:
-    """The settings an INSERT of request bodies into landing `table` needs: the schema, inline."""
+def insert_settings(table: str, body_bytes: int = 0) -> dict[str, str | int]:
+    """The settings an INSERT of request bodies into landing `table` needs: the schema, inline, and
+    for traces and logs how many bodies the view converts at a time, from their mean size."""
     signal = SIGNAL_OF_LANDING[table]
     settings: dict[str, str | int] = {
         "format_schema_source": "string",
@@ -68,13 +69,26 @@ def insert_settings(table: str) -> dict[str, str | int]:
         "format_schema_message_name": message_name(signal),
         "input_format_protobuf_oneof_presence": 1,
     }
-    return settings | _BLOCKS.get(signal, {})
+    if signal in ("traces", "logs"):
+        settings["max_block_size"] = bodies_per_block(body_bytes)
+    return settings
 
 
-# Traces and logs: the view runs on 16 requests at a time (ClickHouse holds ~20 times the protobuf
-# bytes while it converts them). Metrics keep whole inserts in one block: their five views cost
-# ~160 µs a point when run block by block (bench/ingest.py), and their requests are smaller.
-_BLOCKS: dict[str, dict[str, str | int]] = {"traces": {"max_block_size": 16}, "logs": {"max_block_size": 16}}
+# Traces and logs: the view converts ~8 MiB of bodies at a time. ClickHouse holds ~20 times the
+# bytes of a block while it converts it (peak RSS of two 16 MiB inserts at once: 700-730 MiB with
+# blocks of 1-4 bodies of 2.5 MB, 810-820 MiB with whole inserts in one block, the same spans/s);
+# a block has a fixed cost too (bodies of 1,000 spans: 15 % fewer spans/s in blocks of 4 than of
+# 16), so small bodies go many to a block (bench: docs/benchmarks.md). Metrics keep whole inserts
+# in one block: their five views cost ~160 µs a point when run block by block.
+BLOCK_BYTES = 8 * 1024**2
+MAX_BODIES_PER_BLOCK = 256
+
+
+def bodies_per_block(body_bytes: int) -> int:
+    """How many request bodies of `body_bytes` (their mean size) make one block for the view."""
+    if body_bytes <= 0:
+        return 16
+    return max(1, min(MAX_BODIES_PER_BLOCK, BLOCK_BYTES // body_bytes))
 
 
 _SCALARS = {
