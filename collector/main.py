@@ -45,7 +45,7 @@ from collector.otlp_grpc import grpc_server
 from collector.pipeline import IngestPipeline
 from collector.selfmetrics import SelfMetrics
 from collector.settings import Settings
-from collector.shedding import InflightBudget
+from collector.shedding import BackgroundYield, InflightBudget
 from diagnosis.analyzer import ChainAnalyzer
 from storage.chain_store import ChainStore
 from storage.leases import LeaseKeeper
@@ -156,15 +156,23 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
         app.state.metrics.watch(store, app.state.inflight, alerting, leases)
         if settings.alerts:
             await run_in_threadpool(alerting.start)
+        # Background work gives way to inserts while a burst is moved into ClickHouse (shedding).
+        backlog, round_bytes = (lambda: store.wal.stats().bytes), settings.insert_max_bytes * settings.insert_lanes
+        rollup_yield = BackgroundYield(backlog, round_bytes, settings.background_yield_seconds)
+        analysis_yield = BackgroundYield(backlog, round_bytes, settings.background_yield_seconds)
         rollup = (
-            store.edge_rollup(settings.rollup_interval_seconds, may_run=lambda: leases.holds(ROLLUP_LEASE))
+            store.edge_rollup(
+                settings.rollup_interval_seconds, may_run=lambda: leases.holds(ROLLUP_LEASE) and rollup_yield()
+            )
             if settings.rollups
             else None
         )
         if rollup is not None:
             rollup.start()
         analysis = (
-            _analyzer(store, settings, may_run=lambda: leases.holds(ANALYSIS_LEASE)) if settings.analysis else None
+            _analyzer(store, settings, may_run=lambda: leases.holds(ANALYSIS_LEASE) and analysis_yield())
+            if settings.analysis
+            else None
         )
         if analysis is not None:
             analysis.start()

@@ -42,6 +42,9 @@ flags override the environment; the defaults below apply last.
 - webhook_timeout_seconds: how long one delivery attempt may take (10 s).
 - rollups, rollup_interval_seconds: roll up the service map per minute in the background (true,
   every 30 s); with several collectors on one ClickHouse, the holder of a lease does.
+- background_yield_seconds: while the write-ahead log holds more than one round of INSERTs
+  (insert_lanes × insert_max_bytes), the failure analysis and the service-map roll-up skip their
+  passes, for at most this long in a row (60 s; 0: never): a burst is stored first, analysed after.
 - analysis, analysis_interval_seconds, analysis_settle_seconds: analyse each failing trace in the
   background once its newest span is this old (10 s), again when more spans arrive, and store its
   chains (true, every 5 s); the holder of a lease does.
@@ -91,6 +94,7 @@ class Settings(BaseSettings):
     rollups: bool = True
     rollup_interval_seconds: float = Field(30.0, gt=0)
     analysis: bool = True
+    background_yield_seconds: float = Field(60.0, ge=0, le=3600)
     analysis_interval_seconds: float = Field(5.0, gt=0)
     analysis_settle_seconds: float = Field(10.0, ge=0, le=600)
     ingest_workers: int = Field(0, ge=0, le=64)

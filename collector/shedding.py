@@ -1,4 +1,5 @@
-"""Load shedding before work: a budget of request-body bytes being read, decoded or logged.
+"""Load shedding: a budget of request-body bytes being read, decoded or logged (`InflightBudget`),
+and background loops that give way while the store is behind on inserts (`BackgroundYield`).
 
 A request takes its declared size (Content-Length; more as its body arrives when it declared none)
 before any of its body is read, and gives it back when it is answered. A request that does not fit
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 
 
 class InflightBudget:
@@ -55,3 +57,28 @@ class InflightBudget:
         if finished:
             self._done.append((time.monotonic(), size))
             self._done_bytes += size
+
+
+class BackgroundYield:
+    """`may_run` for a background loop (the failure analysis, the service-map roll-up): while the
+    store is behind on inserts (the write-ahead log holds more than `backlog_bytes`, more than one
+    round of INSERTs), the loop skips its pass, so a burst goes into ClickHouse with every core
+    on it; but never for more than `max_wait` seconds in a row, so under sustained load the loop
+    still runs (with more to do at a time). `max_wait` 0: never skips.
+
+    Measured on a burst (bench/ingest.py): the drain competed with the analysis of the burst's
+    failing traces, ~0.5 ms of CPU each, and their memory added to the inserts' (docs/benchmarks.md).
+    Called from its loop's thread only."""
+
+    def __init__(self, backlog: Callable[[], int], backlog_bytes: int, max_wait: float) -> None:
+        self._backlog, self._backlog_bytes, self._max_wait = backlog, backlog_bytes, max_wait
+        self._ran_at = time.monotonic()
+        self.skipped = 0  # passes skipped, since start
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if now - self._ran_at < self._max_wait and self._backlog() > self._backlog_bytes:
+            self.skipped += 1
+            return False
+        self._ran_at = now
+        return True
