@@ -99,12 +99,15 @@ def _store_options(settings: Settings) -> StoreOptions:
 ROLLUP_LEASE, ALERTING_LEASE, ANALYSIS_LEASE = "service-map-rollup", "alerting", "failure-analysis"
 
 
-def _analyzer(store: Store, settings: Settings, may_run: Callable[[], bool]) -> ChainAnalyzer:
-    """The failure analysis in the background, on its own engine session."""
+def _analyzer(
+    store: Store, settings: Settings, may_run: Callable[[], bool], yielding: BackgroundYield
+) -> ChainAnalyzer:
+    """The failure analysis in the background, on its own engine session, giving way to inserts."""
     session = store.session()
     return ChainAnalyzer(
         TraceReader(session), ChainStore(session), interval=settings.analysis_interval_seconds,
-        settle=settings.analysis_settle_seconds, may_run=may_run,
+        settle=settings.analysis_settle_seconds, may_run=lambda: may_run() and yielding(),
+        stop_early=yielding.stop_early,
     )  # fmt: skip
 
 
@@ -170,7 +173,7 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
         if rollup is not None:
             rollup.start()
         analysis = (
-            _analyzer(store, settings, may_run=lambda: leases.holds(ANALYSIS_LEASE) and analysis_yield())
+            _analyzer(store, settings, lambda: leases.holds(ANALYSIS_LEASE), analysis_yield)
             if settings.analysis
             else None
         )

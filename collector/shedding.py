@@ -63,8 +63,9 @@ class BackgroundYield:
     """`may_run` for a background loop (the failure analysis, the service-map roll-up): while the
     store is behind on inserts (the write-ahead log holds more than `backlog_bytes`, more than one
     round of INSERTs), the loop skips its pass, so a burst goes into ClickHouse with every core
-    on it; but never for more than `max_wait` seconds in a row, so under sustained load the loop
-    still runs (with more to do at a time). `max_wait` 0: never skips.
+    on it, and a pass in progress stops between its steps (`stop_early`); but never for more than
+    `max_wait` seconds in a row, so under sustained load the loop still runs whole passes (with more
+    to do at a time). `max_wait` 0: never skips.
 
     Measured on a burst (bench/ingest.py): the drain competed with the analysis of the burst's
     failing traces, ~0.5 ms of CPU each, and their memory added to the inserts' (docs/benchmarks.md).
@@ -73,12 +74,23 @@ class BackgroundYield:
     def __init__(self, backlog: Callable[[], int], backlog_bytes: int, max_wait: float) -> None:
         self._backlog, self._backlog_bytes, self._max_wait = backlog, backlog_bytes, max_wait
         self._ran_at = time.monotonic()
+        self._forced = False  # the pass running was let in by `max_wait`, behind as the store was
         self.skipped = 0  # passes skipped, since start
 
     def __call__(self) -> bool:
+        """Whether a pass may start now."""
         now = time.monotonic()
-        if now - self._ran_at < self._max_wait and self._backlog() > self._backlog_bytes:
+        behind = self._behind()
+        if behind and now - self._ran_at < self._max_wait:
             self.skipped += 1
             return False
-        self._ran_at = now
+        self._ran_at, self._forced = now, behind
         return True
+
+    def stop_early(self) -> bool:
+        """Between the steps of a pass: whether to leave the rest for later (the store fell behind
+        since the pass started; a pass let in by `max_wait` runs to its end)."""
+        return not self._forced and self._behind()
+
+    def _behind(self) -> bool:
+        return self._backlog() > self._backlog_bytes

@@ -31,11 +31,13 @@ class ChainAnalyzer:
         batch: int = 2_000,
         budget: float = 20.0,
         may_run: Callable[[], bool] = lambda: True,
+        stop_early: Callable[[], bool] = lambda: False,
     ) -> None:
         self._traces, self._chains = traces, chains
         self._settle_ns, self._lookback_ns = int(settle * 1e9), int(lookback * 1e9)
         self._batch, self._budget = batch, budget
-        self._may_run = may_run
+        self._may_run = may_run  # whether a pass starts (the lease; not while inserts are behind)
+        self._stop_early = stop_early  # between batches: leave the rest of the pass for later
         self._thread = PeriodicThread("hopscope-analysis", self._pass, interval)
 
     def start(self) -> None:
@@ -56,7 +58,7 @@ class ChainAnalyzer:
                 break
             self._chains.write(analyse(self._traces, pending, window))
             done += len(pending)
-            if len(pending) < self._batch:
+            if len(pending) < self._batch or self._stop_early():
                 break
         return done
 

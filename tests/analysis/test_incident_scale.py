@@ -102,3 +102,21 @@ def test_a_trace_still_arriving_waits_for_the_analyzer_but_is_answered_live(quie
         trace_id
     ]
     assert trace_id in store.chains.unanalysed(window, 10_000)
+
+
+def test_a_pass_that_stops_early_leaves_the_rest_for_the_next(quiet_collector, service_name):
+    """While inserts are behind the analyzer stops after a batch (collector.shedding.BackgroundYield);
+    what it left is analysed by the next pass, nothing twice."""
+    from diagnosis.analyzer import ChainAnalyzer
+
+    store = quiet_collector.app.state.store
+    base = time.time_ns() - 5 * MINUTE_NS
+    _post(quiet_collector, {os.urandom(16).hex(): _failing(service_name, i) for i in range(1_500)}, base)
+    behind = [True]
+    analyzer = ChainAnalyzer(store.traces, store.chains, settle=10.0, batch=500, stop_early=lambda: behind[0])
+    assert analyzer.run_once() == 500
+    behind[0] = False
+    assert analyzer.run_once() >= 1_000
+    params = {"since": "1h", "service": f"{service_name}-ledger", "deltas": "false"}
+    [group] = quiet_collector.get("/api/v1/failures", params=params).json()["groups"]
+    assert group["traces"] == 1_500 and analyzer.run_once() == 0
