@@ -2,8 +2,8 @@
 hopscope_service_edges so the service map over a day reads minutes, not spans.
 
 `EdgeRollup.run_once` rolls up the minutes that are complete (older than `lag`, so late spans have
-arrived), starting where the roll-up ends, or `backfill` before now on a new store, in chunks so one
-pass never holds the engine for long. Not idempotent: each minute must be rolled up once, so it
+arrived), starting where the roll-up ends, or on a new store at its first span of the last
+`backfill`, in chunks so one pass never holds the engine for long. Not idempotent: each minute must be rolled up once, so it
 runs in one collector only when several write to one ClickHouse (HOPSCOPE_ROLLUPS=false on the
 others).
 """
@@ -52,6 +52,13 @@ _ROLLUP = "INSERT INTO hopscope_service_edges " + EDGE_STATES
 _ROLLED_UP = "SELECT toUnixTimestamp(min(Minute)), toUnixTimestamp(max(Minute)), count() FROM hopscope_service_edges"
 
 
+# The first span since `since` (a new store's roll-up starts there, not a whole backfill earlier).
+_FIRST_SPAN = """
+SELECT toUnixTimestamp64Nano(min(Timestamp)), count() FROM otel_traces
+WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64})
+"""
+
+
 def rolled_up(client: Client) -> tuple[int, int] | None:
     """[first, last + 1 minute) in Unix nanoseconds that the roll-up covers, or None."""
     first, last, rows = client.query(_ROLLED_UP).result_rows[0]
@@ -94,7 +101,14 @@ class EdgeRollup:
         now_ns = now_ns or time.time_ns()
         target = (now_ns - self._lag_ns) // MINUTE_NS * MINUTE_NS
         covered = rolled_up(self._client)
-        start = covered[1] if covered else (now_ns - self._backfill_ns) // MINUTE_NS * MINUTE_NS
+        if covered:
+            start = covered[1]
+        else:  # a new store: from its first span (within the backfill), nothing before it to roll up
+            params = {"since": now_ns - self._backfill_ns}
+            first_ns, spans = self._client.query(_FIRST_SPAN, parameters=params).result_rows[0]
+            if not spans:
+                return 0
+            start = first_ns // MINUTE_NS * MINUTE_NS
         done = 0
         while start < target and not self._thread.stopping:
             end = min(start + self._chunk_ns, target)
