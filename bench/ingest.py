@@ -13,7 +13,8 @@ Per run and signal:
    the time the log took to drain). After SIGTERM the rows in ClickHouse are counted (and must
    equal what was acknowledged).
 3. CPU: every thread of the collector and of its worker processes, from /proc, between the first
-   request and the drained log. Threads named by ClickHouse (its pools), plus the inserter thread
+   request and the drained log; then again once the failure analysis, which gives way to inserts
+   during a burst, has caught up (idle for a whole interval), with the peak RSS until then. Threads named by ClickHouse (its pools), plus the inserter thread
    (it runs ClickHouse's INSERT pipelines), are ClickHouse's work; the rest is the collector's own.
 4. The same requests, the same senders, to `rotel-agent --exporter blackhole` (pip package
    `rotel`, installed on first use): its acknowledgements/s and server CPU per record.
@@ -164,6 +165,23 @@ def _print_threads(before: dict, after: dict, main_pid: int, records: int) -> No
         print(f"    {label:40s} {seconds / records * 1e6:7.2f} us/record")
 
 
+def _background_idle(pid: int, window: float = 6.0, busy: float = 0.1, timeout: float = 180.0) -> float:
+    """When (monotonic) the collector's failure analysis caught up: the start of the first `window`
+    seconds (longer than its 5 s interval) in which its thread used less than `busy` of a core (its
+    passes then find nothing to analyse)."""
+    samples: list[tuple[float, float]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        used = sum(seconds for (name, seconds) in _threads(pid).values() if name.startswith("hopscope-analys"))
+        now = time.monotonic()
+        samples.append((now, used))
+        old = [(t, u) for t, u in samples if t <= now - window]
+        if old and (used - old[-1][1]) < busy * (now - old[-1][0]):
+            return old[-1][0]
+        time.sleep(0.25)
+    return time.monotonic()
+
+
 def _peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -205,6 +223,11 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
             _print_threads(before, after, pid, records=max(sent["acked"], 1))
         rss_main = _peak_rss_mib(pid)
         rss = rss_main + sum(_peak_rss_mib(child) for child in _children(pid))
+        # Background work deferred during the burst (collector.shedding.BackgroundYield): until the
+        # failure analysis has been idle for a whole interval, then all the CPU and the peak memory.
+        catchup = _background_idle(pid) - started - elapsed
+        cpu_all = _cpu_split(before, _threads(pid), pid)
+        rss_all = _peak_rss_mib(pid) + sum(_peak_rss_mib(child) for child in _children(pid))
         code = collector.stop()
         stored = sum(query_data_dir(Path(tmp) / "data", f"SELECT count() AS n FROM {table}")[0]["n"]
                      for table in TABLES[signal])  # fmt: skip
@@ -215,7 +238,8 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
             "cpu_us": cpu["total"] / max(records, 1) * 1e6, "own_cpu_us": cpu["collector"] / max(records, 1) * 1e6,
             "clickhouse_cpu_us": cpu["clickhouse"] / max(records, 1) * 1e6, "rss_mib": rss, "rss_main_mib": rss_main,
             "ack_p50_ms": sent["ack_p50_ms"], "ack_p99_ms": sent["ack_p99_ms"], "refused": sent["refused"],
-            "errors": sent["errors"], "stored_ok": stored == records}  # fmt: skip
+            "errors": sent["errors"], "stored_ok": stored == records, "catchup_s": catchup,
+            "cpu_all_us": cpu_all["total"] / max(records, 1) * 1e6, "rss_all_mib": rss_all}  # fmt: skip
 
 
 # -- Rotel (blackhole) ------------------------------------------------------------------------------
@@ -302,10 +326,10 @@ def storage_ceiling(data_dir: str, duration: float, spans: int, count: int, lane
 # -- report -----------------------------------------------------------------------------------------
 
 
-def _spread(values: list[float]) -> str:
+def _spread(values: list[float], digits: int = 1) -> str:
     if not values:
         return "—"
-    return f"{min(values):,.1f} / {statistics.median(values):,.1f} / {max(values):,.1f}"
+    return " / ".join(f"{v:,.{digits}f}" for v in (min(values), statistics.median(values), max(values)))
 
 
 def main() -> None:
@@ -356,13 +380,16 @@ def main() -> None:
         print(f"  hopscope peak RSS MiB (all)      {_spread([r['rss_mib'] for r in hops])}")
         print(f"  hopscope 503s, log drain s       {_spread([r['refused'] for r in hops])} | "
               f"{_spread([r['drain_s'] for r in hops])}")  # fmt: skip
+        print(f"  analysis caught up s after drain {_spread([r['catchup_s'] for r in hops])}")
+        print(f"  ... CPU us/record incl. it       {_spread([r['cpu_all_us'] for r in hops])}")
+        print(f"  ... peak RSS MiB incl. it        {_spread([r['rss_all_mib'] for r in hops])}")
         if peers:
             print(f"  rotel->blackhole records/s       {_spread([r['rate'] for r in peers])}")
             print(f"  rotel server CPU us/record       {_spread([r['cpu_us'] for r in peers])}")
         if ceilings:
             ratios = [h["rate"] / c["rate"] for h, c in zip(hops, ceilings, strict=False)]
             print(f"  raw insert ceiling rows/s        {_spread([c['rate'] for c in ceilings])}")
-            print(f"  ratio hopscope / ceiling         {_spread(ratios)}")
+            print(f"  ratio hopscope / ceiling         {_spread(ratios, 2)}")
         if not all(r["stored_ok"] for r in hops):
             print("  WARNING: a run stored a different count than it acknowledged", file=sys.stderr)
 
