@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
@@ -231,3 +232,17 @@ def test_runs_that_went_in_are_not_inserted_again_when_another_run_is_split(ch, 
         assert wal.stats().records == 0 and inserter.stats.quarantined_records == 1
         segment.path.write_bytes(kept)  # the pass once more, as after a crash before the removal
         wal = WriteAheadLog(tmp_path).open()
+
+
+def test_an_insert_the_view_refuses_half_way_writes_nothing(ch, service_name):
+    """Bodies go to the view a few at a time (storage.otlp_schema.bodies_per_block): when a later
+    block is refused, the earlier ones must not be in the tables either, or the halving that follows
+    (new tokens) would store them twice. The view's rows are squashed and written at the end."""
+    from storage.otlp_schema import LANDING_TABLES, delimited, insert_settings
+
+    table = LANDING_TABLES["traces"]
+    bodies = [delimited(_spans(service_name, 20, deep=i == 6).SerializeToString()) for i in range(9)]
+    settings = insert_settings(table) | {"max_block_size": 2, "insert_deduplication_token": service_name}
+    with pytest.raises(Exception, match="HOPSCOPE_PYTHON_PATH"):
+        ch.raw_insert(table, None, insert_block=iter(bodies), fmt="Protobuf", settings=settings)
+    assert _span_count(ch, service_name) == (0, 0)
