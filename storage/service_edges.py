@@ -3,9 +3,9 @@ hopscope_service_edges so the service map over a day reads minutes, not spans.
 
 `EdgeRollup.run_once` rolls up the minutes that are complete (older than `lag`, so late spans have
 arrived), starting where the roll-up ends, or on a new store at its first span of the last
-`backfill`, in chunks so one pass never holds the engine for long. Not idempotent: each minute must be rolled up once, so it
-runs in one collector only when several write to one ClickHouse (HOPSCOPE_ROLLUPS=false on the
-others).
+`backfill`, in chunks so one pass never holds the engine for long. Not idempotent: each minute must
+be rolled up once, so it runs in one collector only when several write to one ClickHouse
+(HOPSCOPE_ROLLUPS=false on the others).
 """
 
 from __future__ import annotations
