@@ -14,8 +14,9 @@ Per run and signal:
    equal what was acknowledged).
 3. CPU: every thread of the collector and of its worker processes, from /proc, between the first
    request and the drained log; then again once the failure analysis, which gives way to inserts
-   during a burst, has caught up (idle for a whole interval), with the peak RSS until then. Threads named by ClickHouse (its pools), plus the inserter thread
-   (it runs ClickHouse's INSERT pipelines), are ClickHouse's work; the rest is the collector's own.
+   during a burst, has caught up (idle for a whole interval), with the peak RSS until then. Threads
+   named by ClickHouse (its pools), plus the inserter's threads (they run ClickHouse's INSERT
+   pipelines), are ClickHouse's work; the rest is the collector's own.
 4. The same requests, the same senders, to `rotel-agent --exporter blackhole` (pip package
    `rotel`, installed on first use): its acknowledgements/s and server CPU per record.
 5. Traces only: the raw insert ceiling, in a fresh process and data directory: the same spans,

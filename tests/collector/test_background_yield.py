@@ -5,30 +5,17 @@ from __future__ import annotations
 
 import time
 
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
-
 from collector.shedding import BackgroundYield
 from storage.ingest import row_encoder
 from storage.inserter import Inserter
 from storage.wal import WriteAheadLog
-
-
-def _logs(service: str, n: int) -> ExportLogsServiceRequest:
-    request = ExportLogsServiceRequest()
-    rl = request.resource_logs.add()
-    rl.resource.attributes.add(key="service.name", value=AnyValue(string_value=service))
-    scope = rl.scope_logs.add()
-    now = time.time_ns()
-    for i in range(n):
-        scope.log_records.add(time_unix_nano=now - i).body.string_value = f"line {i} " + "x" * 200
-    return request
+from tests.storage.test_inserter import _count, _logs
 
 
 def test_background_work_waits_while_inserts_are_behind_but_never_longer_than_its_limit(ch, tmp_path, service_name):
     wal = WriteAheadLog(tmp_path).open()
     encoder = row_encoder(ch, 7)
-    round_bytes = 20_000
+    round_bytes = 2_000
     may_run = BackgroundYield(lambda: wal.stats().bytes, round_bytes, max_wait=1.0)
     assert may_run() and not may_run.stop_early()  # nothing waiting
     for _ in range(4):
@@ -41,8 +28,7 @@ def test_background_work_waits_while_inserts_are_behind_but_never_longer_than_it
     assert not may_run()
     assert Inserter(wal, ch, python_below={}).run_once() and wal.stats().bytes == 0
     assert may_run() and may_run.skipped == 3
-    sql = "SELECT count() FROM otel_logs WHERE ServiceName = {s:String}"
-    assert ch.query(sql, parameters={"s": service_name}).result_rows[0][0] == 200
+    assert _count(ch, service_name) == 200
 
 
 def test_a_limit_of_zero_never_skips():
