@@ -14,8 +14,9 @@ table names work on a cluster (nothing above storage changes):
   view writes to the `Distributed` table, so the spans it makes are sharded by trace like any other.
 - SQL functions are created on every node.
 - `ALTER TABLE T ADD COLUMN` runs on both, so the Distributed table reads the new column too;
-  settings apply to the `_local` table; the non-replicated deduplication window is not needed
-  (replicated tables deduplicate inserts by default).
+  settings, skip indexes and projections apply to the `_local` table (a Distributed table has
+  none); the non-replicated deduplication window is not needed (replicated tables deduplicate
+  inserts by default).
 
 `hopscope migrate` (and `--dry-run`) runs them once for the cluster; collectors start with
 HOPSCOPE_MIGRATE_ON_START=false.
@@ -38,6 +39,8 @@ _CREATE_VIEW = re.compile(
 _ALTER = re.compile(r"^ALTER TABLE (?P<name>\w+) (?P<action>.*)$", re.S)
 _CREATE_FUNCTION = re.compile(r"^CREATE FUNCTION IF NOT EXISTS (?P<name>\w+) (?P<rest>AS .*)$", re.S)
 _LANDING = re.compile(r"^otlp_\w+_in$")
+# What only a MergeTree table has: a Distributed table takes column changes, not these.
+_LOCAL_ONLY = re.compile(r"^\s*(MODIFY SETTING|(ADD|DROP|MATERIALIZE|CLEAR) (INDEX|PROJECTION))\b", re.I)
 _BY_TRACE = {"otel_traces", "otel_traces_trace_id_ts", "otel_logs"}
 
 
@@ -72,7 +75,7 @@ def for_cluster(statement: str, cluster: str, database: str) -> list[str]:
         name, action = match["name"], match["action"]
         if "non_replicated_deduplication_window" in action:
             return []
-        if action.lstrip().upper().startswith("MODIFY SETTING"):
+        if _LOCAL_ONLY.match(action):
             return [f"ALTER TABLE {name}_local {on} {action}"]
         return [f"ALTER TABLE {name}_local {on} {action}", f"ALTER TABLE {name} {on} {action}"]
     raise ValueError(f"no cluster form for: {statement[:80]}")

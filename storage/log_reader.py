@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from clickhouse_connect.driver.client import Client
 
-from core.types import TimeRange
+from core.types import LogEvidence, TimeRange
 from storage.sql_text import compose
-from storage.trace_reader import TraceBounds
+from storage.trace_reader import TraceBounds, log_evidence, trace_bounds
 from storage.where import Where
 
 _LOG_COLUMNS = """toUnixTimestamp64Nano(Timestamp) AS Ns, TraceId, SpanId, SeverityText, SeverityNumber, ServiceName,
@@ -99,6 +99,15 @@ class LogRecord:
     attributes: dict[str, str]
 
 
+@dataclass(frozen=True)
+class TraceLogs:
+    """What a trace's detail shows of its logs: its records, and the error record each span was
+    written in (its evidence of failure)."""
+
+    records: list[LogRecord]
+    evidence: dict[str, LogEvidence]
+
+
 class LogReader:
     def __init__(self, client: Client) -> None:
         self._client = client
@@ -160,3 +169,11 @@ class LogReader:
             "limit": limit,
         }
         return [LogRecord(*row) for row in self._client.query(_TRACE_LOGS, parameters=params).result_rows]
+
+    def of_trace(self, trace_id: str) -> TraceLogs:
+        """The trace's records (`for_trace`) and its spans' log evidence, all on this reader's own
+        session: the trace detail reads them while the spans are read on another."""
+        bounds = trace_bounds(self._client, trace_id)
+        if bounds is None:
+            return TraceLogs([], {})
+        return TraceLogs(self.for_trace(trace_id, bounds), log_evidence(self._client, trace_id, bounds))

@@ -21,7 +21,7 @@ from diagnosis.async_hops import LinkedTraces, continued, downstream_failures, l
 from diagnosis.report import services_behind
 from storage.log_reader import LogRecord
 from storage.service_reader import ServiceReader
-from storage.trace_reader import TraceQuery, TraceSummary
+from storage.trace_reader import TraceQuery, TraceSummary, with_log_evidence
 
 router = APIRouter(prefix="/api/v1", tags=["traces"])
 
@@ -85,15 +85,14 @@ def search_traces(
 async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep, services: ServiceReaderDep) -> Response:
     """Spans keep nanosecond timestamps (`start_ns`, `duration_ns`). 404 for an unknown trace."""
     trace_id = params.trace_id(trace_id)
-    bounds = await run_in_threadpool(traces.bounds, trace_id)
-    if bounds is None:
-        raise ApiError(404, "trace not found", f"no spans stored for trace {trace_id}")
-    # Spans and logs are read at once, on separate engine sessions, within the bounds read once.
-    spans, records = await asyncio.gather(
-        run_in_threadpool(traces.get_trace, trace_id, bounds), run_in_threadpool(logs.for_trace, trace_id, bounds)
+    # Spans and logs are read at once, on separate engine sessions: the spans by the trace id alone,
+    # the logs and the spans' log evidence within the trace's bounds from the lookup table.
+    spans, trace_logs = await asyncio.gather(
+        run_in_threadpool(traces.spans, trace_id), run_in_threadpool(logs.of_trace, trace_id)
     )
     if not spans:
         raise ApiError(404, "trace not found", f"no spans stored for trace {trace_id}")
+    spans, records = with_log_evidence(spans, trace_logs.evidence), trace_logs.records
     # Analysed and serialized off the event loop; a 20,000-span trace is ~9 MB of JSON.
     linked = await run_in_threadpool(linked_traces, traces, {trace_id: spans})
     chains = await run_in_threadpool(_chains, spans, linked, services)

@@ -142,6 +142,25 @@ def test_trace_detail_keeps_nanoseconds_and_includes_logs(collector, names):
     assert body["logs"] == []
 
 
+def test_trace_detail_shows_the_trace_logs_and_a_span_failed_by_its_error_log(collector, service_name):
+    trace_id = _send(collector, [S("root", service_name, "POST /orders"), S("pay", service_name, "charge", parent="root")],
+                     time.time_ns() - 30 * 10**9)  # fmt: skip
+    spans = {s["span"]["name"]: s for s in collector.get(f"/api/v1/traces/{trace_id}").json()["spans"]}
+    assert not spans["charge"]["failed"] and spans["charge"]["span"]["log_evidence"] is None
+    charge = spans["charge"]["span"]["span_id"]
+    _logs(collector, service_name, [("card declined", 17, trace_id, {"exception.type": "CardDeclined"})], charge)
+    body = collector.get(f"/api/v1/traces/{trace_id}").json()
+    spans = {s["span"]["name"]: s for s in body["spans"]}
+    assert spans["charge"]["failed"] and spans["charge"]["span"]["log_evidence"]["exception_type"] == "CardDeclined"
+    assert not spans["POST /orders"]["failed"]
+    assert [(r["body"], r["span_id"]) for r in body["logs"]] == [("card declined", charge)]
+    [chain] = body["failure_chains"]
+    assert (
+        chain["origin"]["operation"] == "charge"
+        and chain["origin"]["evidence"]["log"]["exception_type"] == "CardDeclined"
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "status", "error"),
     [
@@ -225,8 +244,9 @@ def test_trace_search_bad_parameters(collector, query, error):
     assert response.status_code == 400 and response.json()["error"] == error
 
 
-def _logs(collector, service: str, records: list[tuple[str, int, str, dict]]):
-    """(body, severity number, trace id, attributes) for each record, a millisecond apart."""
+def _logs(collector, service: str, records: list[tuple[str, int, str, dict]], span_id: str = ""):
+    """(body, severity number, trace id, attributes) for each record, a millisecond apart, each
+    written in span `span_id` when given."""
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
     from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
@@ -240,6 +260,7 @@ def _logs(collector, service: str, records: list[tuple[str, int, str, dict]]):
             time_unix_nano=base + i * 10**6,
             severity_number=severity,
             trace_id=bytes.fromhex(trace_id) if trace_id else b"",
+            span_id=bytes.fromhex(span_id),
         )
         record.body.string_value = body
         for key, value in attrs.items():

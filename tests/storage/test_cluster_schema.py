@@ -54,3 +54,13 @@ def test_migrate_dry_run_prints_the_cluster_schema(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "CREATE TABLE IF NOT EXISTS otel_traces_local ON CLUSTER hopscope" in done.stdout
     assert "ENGINE = Distributed(hopscope, default, otel_traces_local, cityHash64(TraceId))" in done.stdout
+
+
+def test_indexes_and_projections_are_altered_on_the_local_tables_only():
+    # A Distributed table refuses them ("Alter of type 'ADD_INDEX' is not supported by storage
+    # Distributed"): the shards' tables carry them.
+    statements = _cluster_statements()
+    for marker in ("ADD INDEX IF NOT EXISTS idx_link_trace_id", "ADD PROJECTION IF NOT EXISTS trace_id_order",
+                   "MATERIALIZE PROJECTION trace_id_order", "ADD INDEX IF NOT EXISTS idx_text"):  # fmt: skip
+        altered = [s.split()[2] for s in statements if marker in s]
+        assert altered and all(name.endswith("_local") for name in altered), (marker, altered)

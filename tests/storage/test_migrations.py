@@ -1,7 +1,10 @@
 import subprocess
 import sys
+from pathlib import Path
 
 from storage.migrations import applied_versions, is_current, latest_version, load_migrations, migrate
+
+ROOT = Path(__file__).resolve().parents[2]
 
 OTEL_TABLES = [
     "otel_traces",
@@ -30,7 +33,7 @@ def test_migrations_are_recorded_and_idempotent(ch):
     assert applied_versions(ch) == {m.version for m in load_migrations(7)}
     assert migrate(ch, ttl_days=7) == []  # second run: nothing to do
     assert is_current(ch)
-    assert latest_version() == 21
+    assert latest_version() == 22
 
 
 def test_all_exporter_tables_exist(ch):
@@ -141,3 +144,40 @@ def test_dry_run_prints_the_statements_and_a_newer_schema_is_refused(tmp_path):
     assert refused.returncode == 2 and "newer than this hopscope knows" in refused.stderr
     collector = _hopscope("collector", "--data-dir", str(data), "--port", "0", "--grpc-port", "0")
     assert collector.returncode != 0 and "newer than this hopscope knows" in collector.stdout + collector.stderr
+
+
+_UPGRADE = """
+import sys, time
+from storage.connection import connect
+from storage.migrations import applied_versions, load_migrations, migrate
+from storage.trace_reader import TraceReader
+
+client = connect("chdb://" + sys.argv[1])
+assert applied_versions(client) == set()  # creates the migrations table
+for m in load_migrations(7):
+    if m.version < 22:
+        for statement in m.statements:
+            client.command(statement)
+        client.command("INSERT INTO hopscope_schema_migrations (Version, Name) VALUES ({v:UInt32}, {n:String})", parameters={"v": m.version, "n": m.name})
+for part in range(3):  # parts written before the projection existed
+    client.command(
+        "INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName) "
+        "SELECT now64(9) - number, 'trace-' || toString(number % 500), toString(number), 'svc', 'op-' || toString({p:UInt8}) "
+        "FROM numbers(5000)", parameters={"p": part})
+assert [m.version for m in migrate(client, 7)] == [22]
+deadline = time.monotonic() + 60
+while client.query("SELECT count() FROM system.mutations WHERE table = 'otel_traces' AND NOT is_done").result_rows[0][0]:
+    assert time.monotonic() < deadline, "the projection was not built"
+    time.sleep(0.2)
+parts = client.query("SELECT count() FROM system.parts WHERE table = 'otel_traces' AND active").result_rows[0][0]
+built = client.query("SELECT count() FROM system.projection_parts WHERE table = 'otel_traces' AND name = 'trace_id_order' AND active").result_rows[0][0]
+assert parts >= 1 and built == parts, (parts, built)
+spans = TraceReader(client).get_trace("trace-7")
+assert sorted(s.name for s in spans) == ["op-0"] * 10 + ["op-1"] * 10 + ["op-2"] * 10, [s.name for s in spans]
+"""
+
+
+def test_a_store_written_before_the_trace_id_projection_gets_it_for_its_old_parts(tmp_path):
+    done = subprocess.run([sys.executable, "-c", _UPGRADE, str(tmp_path / "clickhouse")], capture_output=True,
+                          text=True, timeout=180, cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]

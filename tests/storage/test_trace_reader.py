@@ -6,7 +6,7 @@ import os
 import time
 
 from core.types import TimeRange
-from storage.trace_reader import TraceQuery, TraceReader
+from storage.trace_reader import _TRACE_SPANS, TraceQuery, TraceReader
 from tests.analysis.scenarios import ERROR, S, to_request
 
 PB = {"Content-Type": "application/x-protobuf"}
@@ -38,6 +38,19 @@ def test_get_trace_returns_every_span_with_nanoseconds_and_attributes(collector,
     bounds = TraceReader(ch).bounds(trace_id)  # what the API reads once for the spans and the logs
     assert bounds is not None and bounds.first_s == base // 10**9 <= bounds.last_s
     assert TraceReader(ch).bounds(os.urandom(16).hex()) is None
+
+
+def test_a_trace_is_found_through_the_trace_id_projection_not_the_days_bloom_filters(collector, ch, service_name):
+    base = time.time_ns() - 30 * 10**9
+    trace_ids = [_send(collector, [S("root", service_name, f"GET /{n}")], base + n) for n in range(3)]
+    plan = "\n".join(
+        row[0]
+        for row in ch.query(
+            "EXPLAIN indexes = 1, projections = 1 " + _TRACE_SPANS, parameters={"trace_id": trace_ids[1]}
+        ).result_rows
+    )
+    assert "trace_id_order" in plan and "idx_trace_id" not in plan, plan
+    assert [s.name for s in TraceReader(ch).get_trace(trace_ids[1])] == ["GET /1"]
 
 
 def test_failing_traces_carry_the_derived_columns(collector, ch, service_name):
