@@ -36,6 +36,28 @@ SETTINGS use_skip_indexes = 0, min_table_rows_to_use_projection_index = 0
     span_columns=SPAN_COLUMNS,
 )
 
+# Until every part has the projection (a store written before migration 022, while ClickHouse builds
+# it for the old parts in the background), a part without it would be read whole: the trace's
+# bounds narrow the read to its days and the bloom filter on TraceId picks the granules, as before.
+_TRACE_SPANS_BY_BLOOM_FILTER = compose(
+    """
+SELECT {span_columns} FROM otel_traces
+WHERE TraceId = {trace_id:String}
+  AND Timestamp >= toDateTime64({first_s:Int64}, 9) AND Timestamp < toDateTime64({last_s:Int64} + 1, 9)
+""",
+    span_columns=SPAN_COLUMNS,
+)
+
+# Active parts of the spans table (on a cluster: this node's shard) without the TraceId projection.
+_PARTS_WITHOUT_PROJECTION = """
+SELECT count() FROM system.parts
+WHERE database = currentDatabase() AND table IN ('otel_traces', 'otel_traces_local') AND active
+  AND (table, name) NOT IN (
+      SELECT table, parent_name FROM system.projection_parts
+      WHERE database = currentDatabase() AND table IN ('otel_traces', 'otel_traces_local')
+        AND name = 'trace_id_order' AND active)
+"""
+
 # A span failed: the HopscopeFailed column (migration 004) states the rule of analysis.chains.is_failed.
 FAILED_SPAN = "HopscopeFailed = 1"
 
@@ -190,6 +212,7 @@ class TraceReader:
 
     def __init__(self, client: Client) -> None:
         self._client = client
+        self._projection_built = False  # once every part has it, new parts get it as they are written
 
     def bounds(self, trace_id: str) -> TraceBounds | None:
         """When the trace's spans ran; None when no span of it is stored."""
@@ -198,9 +221,23 @@ class TraceReader:
     def spans(self, trace_id: str) -> list[Span]:
         """All spans of one trace, without their log evidence (`with_log_evidence`); an empty list
         when the trace is unknown."""
-        result = self._client.query(_TRACE_SPANS, parameters={"trace_id": trace_id})
+        if self._has_projection():
+            result = self._client.query(_TRACE_SPANS, parameters={"trace_id": trace_id})
+        else:
+            bounds = self.bounds(trace_id)
+            if bounds is None:
+                return []
+            result = self._client.query(
+                _TRACE_SPANS_BY_BLOOM_FILTER,
+                parameters={"trace_id": trace_id, "first_s": bounds.first_s, "last_s": bounds.last_s},
+            )
         with gc_paused():
             return [span_from_row(row) for row in result.result_rows]
+
+    def _has_projection(self) -> bool:
+        if not self._projection_built:
+            self._projection_built = self._client.query(_PARTS_WITHOUT_PROJECTION).result_rows[0][0] == 0
+        return self._projection_built
 
     def get_trace(self, trace_id: str) -> list[Span]:
         """All spans of one trace, each with its log evidence; an empty list when the trace is

@@ -37,12 +37,12 @@ CREATE TABLE IF NOT EXISTS otel_traces (
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 TTL toDateTime(Timestamp) + toIntervalDay({ttl_days})
--- Granules of 1,024 spans (the exporter's are 8,192): a trace lookup reads the granule around each
--- of its spans whole, attribute maps included, so smaller granules read less (with migration
--- 022's projection: 17-21 ms instead of 38-50 ms for one trace at 10 M spans) for ~0.6 µs more
--- MergeTree work a span on insert (docs/benchmarks.md). Fixed when the table is created: stores
--- created before keep 8,192.
-SETTINGS index_granularity = 1024, ttl_only_drop_parts = 1;
+-- Granules of 2,048 spans (the exporter's are 8,192): a trace lookup reads the granule around each
+-- of its spans whole, attribute maps included, so smaller granules read less. With migration 022's
+-- projection, one trace at 10 M spans: 21 ms on 2,048, 19 on 1,024, 32 on 8,192; writing and
+-- merging a span cost +1.3 µs on 2,048, +3.1 on 1,024 (docs/benchmarks.md). Fixed when the table
+-- is created: stores created before keep 8,192.
+SETTINGS index_granularity = 2048, ttl_only_drop_parts = 1;
 
 -- TraceId -> first/last span time, so a trace is found without scanning every partition.
 CREATE TABLE IF NOT EXISTS otel_traces_trace_id_ts (

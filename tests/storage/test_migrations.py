@@ -164,6 +164,8 @@ for part in range(3):  # parts written before the projection existed
         "INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName) "
         "SELECT now64(9) - number, 'trace-' || toString(number % 500), toString(number), 'svc', 'op-' || toString({p:UInt8}) "
         "FROM numbers(5000)", parameters={"p": part})
+before = TraceReader(client)  # no projection yet: the trace's bounds and the bloom filter find it
+assert not before._has_projection() and len(before.spans("trace-7")) == 30
 assert [m.version for m in migrate(client, 7)] == [22]
 deadline = time.monotonic() + 60
 while client.query("SELECT count() FROM system.mutations WHERE table = 'otel_traces' AND NOT is_done").result_rows[0][0]:
@@ -172,7 +174,9 @@ while client.query("SELECT count() FROM system.mutations WHERE table = 'otel_tra
 parts = client.query("SELECT count() FROM system.parts WHERE table = 'otel_traces' AND active").result_rows[0][0]
 built = client.query("SELECT count() FROM system.projection_parts WHERE table = 'otel_traces' AND name = 'trace_id_order' AND active").result_rows[0][0]
 assert parts >= 1 and built == parts, (parts, built)
-spans = TraceReader(client).get_trace("trace-7")
+reader = TraceReader(client)
+assert reader._has_projection()
+spans = reader.get_trace("trace-7")
 assert sorted(s.name for s in spans) == ["op-0"] * 10 + ["op-1"] * 10 + ["op-2"] * 10, [s.name for s in spans]
 """
 
