@@ -12,7 +12,7 @@ table names work on a cluster (nothing above storage changes):
 - a landing table (ENGINE = Null: OTLP request bodies ClickHouse converts itself, migration 014) is
   created as it is on every node (the collector inserts into the node it is connected to), and its
   view writes to the `Distributed` table, so the spans it makes are sharded by trace like any other.
-- SQL functions are created on every node.
+- SQL functions are created on every node; a view is dropped on every node.
 - `ALTER TABLE T ADD COLUMN` runs on both, so the Distributed table reads the new column too;
   settings, skip indexes and projections apply to the `_local` table (a Distributed table has
   none); the non-replicated deduplication window is not needed (replicated tables deduplicate
@@ -37,6 +37,7 @@ _CREATE_VIEW = re.compile(
     re.S,
 )
 _ALTER = re.compile(r"^ALTER TABLE (?P<name>\w+) (?P<action>.*)$", re.S)
+_DROP_VIEW = re.compile(r"^DROP VIEW IF EXISTS (?P<name>\w+)$")
 _CREATE_FUNCTION = re.compile(r"^CREATE FUNCTION IF NOT EXISTS (?P<name>\w+) (?P<rest>AS .*)$", re.S)
 _LANDING = re.compile(r"^otlp_\w+_in$")
 # What only a MergeTree table has: a Distributed table takes column changes, not these.
@@ -48,6 +49,8 @@ def for_cluster(statement: str, cluster: str, database: str) -> list[str]:
     """The statements that do on `cluster` what `statement` does on one node (`cluster` and
     `database` are validated identifiers: DDL cannot take bound parameters)."""
     on = f"ON CLUSTER {cluster}"
+    if match := _DROP_VIEW.match(statement):
+        return [f"DROP VIEW IF EXISTS {match['name']} {on}"]
     if match := _CREATE_FUNCTION.match(statement):
         return [f"CREATE FUNCTION IF NOT EXISTS {match['name']} {on} {match['rest']}"]
     if (match := _CREATE_TABLE.match(statement)) and _LANDING.match(match["name"]):

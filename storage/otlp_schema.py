@@ -42,10 +42,11 @@ REQUESTS: dict[str, Descriptor] = {signal: cls.DESCRIPTOR for signal, cls in REQ
 LANDING_TABLES = {"traces": "otlp_traces_in", "logs": "otlp_logs_in", "metrics": "otlp_metrics_in"}
 SIGNAL_OF_LANDING = {table: signal for signal, table in LANDING_TABLES.items()}
 
-# An insert into a landing table costs a fixed ~0.15 s (traces, logs) or ~0.9 s (metrics: five
-# views) of ClickHouse analysing the view, whatever it holds; Python converts ~30 µs a record.
+# An insert into a landing table costs a fixed ~0.15 s (traces, logs) or ~0.3 s (metrics: the
+# conversion and the five views sorting its rows into their tables, migration 023; ~0.75 s with the
+# five converting views of 016) whatever it holds; Python converts ~30 µs a record, SQL ~9 µs.
 # Below these many records in one insert, the inserter converts in Python (docs/benchmarks.md).
-PYTHON_BELOW_RECORDS = {"otlp_traces_in": 5_000, "otlp_logs_in": 5_000, "otlp_metrics_in": 30_000}
+PYTHON_BELOW_RECORDS = {"otlp_traces_in": 5_000, "otlp_logs_in": 5_000, "otlp_metrics_in": 15_000}
 
 
 def delimited(body: bytes) -> bytes:
@@ -78,8 +79,9 @@ def insert_settings(table: str, body_bytes: int = 0) -> dict[str, str | int]:
 # bytes of a block while it converts it (peak RSS of two 16 MiB inserts at once: 700-730 MiB with
 # blocks of 1-4 bodies of 2.5 MB, 810-820 MiB with whole inserts in one block, the same spans/s);
 # a block has a fixed cost too (bodies of 1,000 spans: 15 % fewer spans/s in blocks of 4 than of
-# 16), so small bodies go many to a block (bench: docs/benchmarks.md). Metrics keep whole inserts
-# in one block: their five views cost ~160 µs a point when run block by block.
+# 16), so small bodies go many to a block (bench: docs/benchmarks.md). Metrics keep the default:
+# a small max_block_size also splits the blocks their views' ARRAY JOINs make (20,000 points took
+# 11 s at max_block_size = 2 instead of 0.8 s).
 BLOCK_BYTES = 8 * 1024**2
 MAX_BODIES_PER_BLOCK = 256
 

@@ -1,6 +1,6 @@
 -- Metric points decoded by ClickHouse itself (see migration 014): storage.model.metrics.metrics_to_batches,
 -- in SQL, one view per point type. `data_kind` says which of a metric's oneof fields came last
--- (a metric with none is skipped, as in Python).
+-- (a metric with none is skipped, as in Python). Migration 023 replaces these five views by one conversion.
 CREATE TABLE IF NOT EXISTS otlp_metrics_in (
     resource_metrics Array(Tuple(
         resource Tuple(attributes {attributes}),

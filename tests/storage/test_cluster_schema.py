@@ -64,3 +64,16 @@ def test_indexes_and_projections_are_altered_on_the_local_tables_only():
                    "MATERIALIZE PROJECTION trace_id_order", "ADD INDEX IF NOT EXISTS idx_text"):  # fmt: skip
         altered = [s.split()[2] for s in statements if marker in s]
         assert altered and all(name.endswith("_local") for name in altered), (marker, altered)
+
+
+def test_metric_points_are_converted_on_the_node_and_sorted_into_the_distributed_tables():
+    # Migration 023: the old views are dropped on every node; the points' Null table is on every node
+    # (like a landing table), and the views sorting its rows write to the Distributed tables.
+    statements = _cluster_statements()
+    assert "DROP VIEW IF EXISTS otlp_metrics_in_gauge_mv ON CLUSTER hopscope" in statements
+    points = next(s for s in statements if s.startswith("CREATE TABLE IF NOT EXISTS otlp_metric_points_in ON"))
+    assert "ENGINE = Null" in points and "_local" not in points
+    convert = next(s for s in statements if "VIEW IF NOT EXISTS otlp_metrics_in_points_mv" in s)
+    assert "TO otlp_metric_points_in AS" in convert and "FROM otlp_metrics_in ARRAY JOIN" in convert
+    gauge = next(s for s in statements if "VIEW IF NOT EXISTS otlp_metric_points_in_gauge_mv" in s)
+    assert "TO otel_metrics_gauge AS" in gauge and "FROM otlp_metric_points_in\nWHERE" in gauge
