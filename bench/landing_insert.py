@@ -16,6 +16,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +27,11 @@ from storage.connection import connect  # noqa: E402
 from storage.migrations import migrate  # noqa: E402
 from storage.otlp_schema import LANDING_TABLES, delimited, insert_settings  # noqa: E402
 
-MAKE = {"traces": make_request, "logs": make_logs_request, "metrics": make_metrics_request}
+MAKE: dict[str, Callable[[int, int], bytes]] = {
+    "traces": make_request,
+    "logs": make_logs_request,
+    "metrics": make_metrics_request,
+}
 COUNT = {
     "traces": ["otel_traces"],
     "logs": ["otel_logs"],
@@ -47,11 +52,11 @@ def main() -> None:
     migrate(client, 7)
     bodies = [delimited(MAKE[args.signal](args.records, seed)) for seed in range(args.bodies)]
     settings = insert_settings(table, sum(map(len, bodies)) // len(bodies))
-    client.raw_insert(table, None, insert_block=[delimited(MAKE[args.signal](10, 999))], fmt="Protobuf",
+    client.raw_insert(table, None, insert_block=delimited(MAKE[args.signal](10, 999)), fmt="Protobuf",
                       settings=settings)  # fmt: skip
     wall, cpu = time.perf_counter(), time.process_time()
     for at in range(0, args.bodies, args.per_insert):
-        client.raw_insert(table, None, insert_block=bodies[at : at + args.per_insert], fmt="Protobuf",
+        client.raw_insert(table, None, insert_block=b"".join(bodies[at : at + args.per_insert]), fmt="Protobuf",
                           settings=settings)  # fmt: skip
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     stored = sum(client.query(f"SELECT count() FROM {name}").result_rows[0][0] for name in COUNT[args.signal])
@@ -59,7 +64,7 @@ def main() -> None:
     single = []
     for body in bodies[:8]:
         started = time.perf_counter()
-        client.raw_insert(table, None, insert_block=[body], fmt="Protobuf", settings=settings)
+        client.raw_insert(table, None, insert_block=body, fmt="Protobuf", settings=settings)
         single.append(round(time.perf_counter() - started, 2))
     print(json.dumps({
         "records": stored - 10,
