@@ -1,6 +1,7 @@
 """Landing inserts alone, in one process: what ClickHouse's conversion of OTLP bodies costs.
 
     python bench/landing_insert.py [--signal metrics] [--bodies 100] [--per-insert 25] [--records 5000]
+                                   [--setting max_block_size=65409 ...]
 
 In a fresh data directory (one chDB path per process: run it once per variant), inserts --bodies
 request bodies of --records records each into the signal's landing table, --per-insert bodies per
@@ -46,12 +47,15 @@ def main() -> None:
     parser.add_argument("--bodies", type=int, default=100)
     parser.add_argument("--per-insert", type=int, default=25)
     parser.add_argument("--records", type=int, default=5000)
+    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a ClickHouse setting for the inserts, over the inserter's own (repeatable)")  # fmt: skip
     args = parser.parse_args()
     table = LANDING_TABLES[args.signal]
     client = connect("chdb://" + tempfile.mkdtemp(prefix="hopscope-landing-"))
     migrate(client, 7)
     bodies = [delimited(MAKE[args.signal](args.records, seed)) for seed in range(args.bodies)]
     settings = insert_settings(table, sum(map(len, bodies)) // len(bodies))
+    settings.update(dict(setting.split("=", 1) for setting in args.setting))
     client.raw_insert(table, None, insert_block=delimited(MAKE[args.signal](10, 999)), fmt="Protobuf",
                       settings=settings)  # fmt: skip
     wall, cpu = time.perf_counter(), time.process_time()
