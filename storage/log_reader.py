@@ -9,7 +9,7 @@ from clickhouse_connect.driver.client import Client
 
 from core.types import LogEvidence, TimeRange
 from storage.sql_text import compose
-from storage.trace_reader import ERROR_LOG, LOG_MARGIN_S, TraceBounds, log_evidence, trace_bounds
+from storage.trace_reader import ERROR_LOG, LOG_MARGIN_S, log_evidence, trace_bounds
 from storage.where import Where
 
 # A trace's logs: from this long before its first span to as long after its last, at most this many.
@@ -19,23 +19,11 @@ TRACE_LOG_LIMIT = 10_000
 _LOG_COLUMNS = """toUnixTimestamp64Nano(Timestamp) AS Ns, TraceId, SpanId, SeverityText, SeverityNumber, ServiceName,
     Body, LogAttributes"""
 
-# The trace's time span (its bounds, from the spans' lookup table) widened by a margin for logs
-# written just before or after them; the bloom filter on TraceId picks the granules.
-_TRACE_LOGS = compose(
-    """
-SELECT {log_columns} FROM otel_logs
-WHERE TraceId = {trace_id:String}
-  AND TimestampTime >= toDateTime({first_s:Int64} - {margin:UInt32})
-  AND TimestampTime <= toDateTime({last_s:Int64} + {margin:UInt32})
-ORDER BY Timestamp
-LIMIT {limit:UInt32}
-""",
-    log_columns=_LOG_COLUMNS,
-)
-
-# The same records, each saying whether it is its span's evidence of failure (storage.trace_reader
-# ERROR_LOG, within the evidence's narrower margin): the trace detail takes the first per span
-# from them instead of a second query (one read of the trace's logs: 6-9 ms less at 10 M spans).
+# A trace's records: its time span (its bounds, from the spans' lookup table) widened by a margin
+# for logs written just before or after them; the bloom filter on TraceId picks the granules. Each
+# record says whether it is its span's evidence of failure (storage.trace_reader ERROR_LOG, within
+# the evidence's narrower margin): the trace detail takes the first per span from them instead of
+# a second query (one read of the trace's logs: 6-9 ms less at 10 M spans).
 _TRACE_LOGS_AND_EVIDENCE = compose(
     """
 SELECT {log_columns},
@@ -187,24 +175,10 @@ class LogReader:
         params = {**where.parameters, "since": time_range.since_ns, "until": time_range.until_ns}
         return self._client.query(compose(_COUNT, where=where.sql()), parameters=params).result_rows[0][0]
 
-    def for_trace(
-        self, trace_id: str, bounds: TraceBounds, margin_s: int = TRACE_LOG_MARGIN_S, limit: int = TRACE_LOG_LIMIT
-    ) -> list[LogRecord]:
-        """The trace's log records, from `margin_s` before its first span to as long after its last
-        (`bounds`, TraceReader.bounds), oldest first."""
-        params = {
-            "trace_id": trace_id,
-            "first_s": bounds.first_s,
-            "last_s": bounds.last_s,
-            "margin": margin_s,
-            "limit": limit,
-        }
-        return [LogRecord(*row) for row in self._client.query(_TRACE_LOGS, parameters=params).result_rows]
-
     def of_trace(self, trace_id: str) -> TraceLogs:
-        """The trace's records (`for_trace`) and its spans' log evidence (what
-        storage.trace_reader.log_evidence finds), all on this reader's own session: the trace
-        detail reads them while the spans are read on another."""
+        """The trace's records (oldest first, within TRACE_LOG_MARGIN_S of its spans) and its spans'
+        log evidence (what storage.trace_reader.log_evidence finds), all on this reader's own
+        session: the trace detail reads them while the spans are read on another."""
         bounds = trace_bounds(self._client, trace_id)
         if bounds is None:
             return TraceLogs([], {})

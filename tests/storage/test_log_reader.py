@@ -69,9 +69,7 @@ def test_for_trace_reads_the_logs_of_one_trace(collector, ch, service_name):
     assert collector.post("/v1/traces", content=spans.SerializeToString(), headers=PB).status_code == 200
     _send_logs(collector, service_name, [(17, "inside the trace", {})], trace_id=bytes.fromhex(trace_hex))
     _send_logs(collector, service_name, [(17, "outside", {})])
-    bounds = TraceReader(ch).bounds(trace_hex)
-    assert bounds is not None
-    assert [r.body for r in LogReader(ch).for_trace(trace_hex, bounds)] == ["inside the trace"]
+    assert [r.body for r in LogReader(ch).of_trace(trace_hex).records] == ["inside the trace"]
 
 
 def test_a_traces_logs_carry_the_same_evidence_the_evidence_query_finds(collector, ch, service_name):
