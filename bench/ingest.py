@@ -38,25 +38,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.otlp_load import make_logs_request, make_metrics_request, make_request  # noqa: E402
+from bench.otlp_load import MAKERS, TABLES, make_request  # noqa: E402
 from hopscope_cli.collector_process import CollectorProcess  # noqa: E402
 from hopscope_cli.processes import free_port, query_data_dir, stop_process  # noqa: E402
 from storage.store import StoreOptions  # noqa: E402
 
-MAKERS: dict[str, Callable[[int, int], bytes]] = {
-    "traces": make_request,
-    "logs": make_logs_request,
-    "metrics": make_metrics_request,
-}
-TABLES = {"traces": ["otel_traces"], "logs": ["otel_logs"],
-          "metrics": ["otel_metrics_gauge", "otel_metrics_sum", "otel_metrics_histogram",
-                      "otel_metrics_exp_histogram", "otel_metrics_summary"]}  # fmt: skip
 TICKS = os.sysconf("SC_CLK_TCK")
 
 

@@ -17,33 +17,20 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.otlp_load import make_logs_request, make_metrics_request, make_request  # noqa: E402
+from bench.otlp_load import MAKERS, TABLES  # noqa: E402
 from storage.connection import connect  # noqa: E402
 from storage.migrations import migrate  # noqa: E402
 from storage.otlp_schema import LANDING_TABLES, delimited, insert_settings  # noqa: E402
 
-MAKE: dict[str, Callable[[int, int], bytes]] = {
-    "traces": make_request,
-    "logs": make_logs_request,
-    "metrics": make_metrics_request,
-}
-COUNT = {
-    "traces": ["otel_traces"],
-    "logs": ["otel_logs"],
-    "metrics": ["otel_metrics_gauge", "otel_metrics_sum", "otel_metrics_histogram", "otel_metrics_exp_histogram",
-                "otel_metrics_summary"],
-}  # fmt: skip
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--signal", choices=sorted(MAKE), default="metrics")
+    parser.add_argument("--signal", choices=sorted(MAKERS), default="metrics")
     parser.add_argument("--bodies", type=int, default=100)
     parser.add_argument("--per-insert", type=int, default=25)
     parser.add_argument("--records", type=int, default=5000)
@@ -53,17 +40,17 @@ def main() -> None:
     table = LANDING_TABLES[args.signal]
     client = connect("chdb://" + tempfile.mkdtemp(prefix="hopscope-landing-"))
     migrate(client, 7)
-    bodies = [delimited(MAKE[args.signal](args.records, seed)) for seed in range(args.bodies)]
+    bodies = [delimited(MAKERS[args.signal](args.records, seed)) for seed in range(args.bodies)]
     settings = insert_settings(table, sum(map(len, bodies)) // len(bodies))
     settings.update(dict(setting.split("=", 1) for setting in args.setting))
-    client.raw_insert(table, None, insert_block=delimited(MAKE[args.signal](10, 999)), fmt="Protobuf",
+    client.raw_insert(table, None, insert_block=delimited(MAKERS[args.signal](10, 999)), fmt="Protobuf",
                       settings=settings)  # fmt: skip
     wall, cpu = time.perf_counter(), time.process_time()
     for at in range(0, args.bodies, args.per_insert):
         client.raw_insert(table, None, insert_block=b"".join(bodies[at : at + args.per_insert]), fmt="Protobuf",
                           settings=settings)  # fmt: skip
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    stored = sum(client.query(f"SELECT count() FROM {name}").result_rows[0][0] for name in COUNT[args.signal])
+    stored = sum(client.query(f"SELECT count() FROM {name}").result_rows[0][0] for name in TABLES[args.signal])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     single = []
     for body in bodies[:8]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
@@ -169,3 +170,14 @@ def make_metrics_request(points: int, seed: int) -> bytes:
                 point.attributes.add(key=key, value=AnyValue(string_value=value))
             made += 1
     return request.SerializeToString()
+
+
+# Each signal's request maker (records, seed) -> body, and the tables its records end in.
+MAKERS: dict[str, Callable[[int, int], bytes]] = {
+    "traces": make_request,
+    "logs": make_logs_request,
+    "metrics": make_metrics_request,
+}
+TABLES = {"traces": ["otel_traces"], "logs": ["otel_logs"],
+          "metrics": ["otel_metrics_gauge", "otel_metrics_sum", "otel_metrics_histogram",
+                      "otel_metrics_exp_histogram", "otel_metrics_summary"]}  # fmt: skip
