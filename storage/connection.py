@@ -6,6 +6,7 @@ a ClickHouse server. The same SQL runs on both.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -39,6 +40,14 @@ def describe(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+# The embedded engine allocates with jemalloc, which keeps the pages a query frees for 5 s
+# (dirty_decay_ms) before it gives them back: under a steady stream of inserts the process held a
+# few hundred MiB it was not using (peak RSS 1.55-1.73 GiB for metrics where ClickHouse's own
+# accounting peaked at ~1 GiB). Given back within ~0.1 s instead (docs/benchmarks.md). jemalloc
+# reads this when chDB is loaded, at the first embedded connection; a value the operator set wins.
+EMBEDDED_ALLOCATOR = ("JE_MALLOC_CONF", "dirty_decay_ms:100")
+
+
 # On a cluster the tables are Distributed, sharded by trace id (storage.cluster): a JOIN or IN over
 # spans of the same traces can then run on each shard alone, and INSERT … SELECT (the roll-up) too.
 CLUSTER_SETTINGS = {"distributed_product_mode": "local", "parallel_distributed_insert_select": 2}
@@ -58,6 +67,7 @@ def connect(url: str, cluster: bool = False) -> Client:
             if parts.netloc or not path.startswith("/"):
                 raise ConfigurationError(f"chdb URL must be chdb:///absolute/path, got {url!r}")
             Path(path).mkdir(parents=True, exist_ok=True)
+            os.environ.setdefault(*EMBEDDED_ALLOCATOR)
             return clickhouse_connect.get_client(dsn="chdb://" + path)
         if parts.scheme in ("http", "https"):
             database = validate_identifier(parts.path.strip("/") or "default")

@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from hopscope_cli.processes import free_port
@@ -38,3 +43,29 @@ def test_unreachable_server_is_unavailable_and_hides_the_password():
     with pytest.raises(StorageUnavailable) as exc:
         connect(f"http://default:hunter2@127.0.0.1:{free_port()}/otel")
     assert "hunter2" not in str(exc.value)
+
+
+_ALLOCATOR_PROBE = """
+import sys
+from storage.connection import connect
+client = connect("chdb://" + sys.argv[1])
+stats = client.query("SELECT * FROM system.jemalloc_stats").result_rows[0][0]
+print(next(line.split()[1] for line in stats.splitlines() if line.strip().startswith("opt.dirty_decay_ms:")))
+"""
+
+
+@pytest.mark.parametrize(("operator_set", "expected"), [(None, "100"), ("dirty_decay_ms:2000", "2000")])
+def test_the_embedded_engine_gives_freed_memory_back_soon_unless_the_operator_said_otherwise(
+    tmp_path, operator_set, expected
+):
+    """jemalloc reads its configuration when chDB is loaded: in a fresh process, the first embedded
+    connection sets it (freed pages back within ~0.1 s, not 5 s); a JE_MALLOC_CONF already set wins."""
+    env = {k: v for k, v in os.environ.items() if k != "JE_MALLOC_CONF"}
+    if operator_set is not None:
+        env["JE_MALLOC_CONF"] = operator_set
+    root = Path(__file__).resolve().parents[2]
+    probe = subprocess.run(
+        [sys.executable, "-c", _ALLOCATOR_PROBE, str(tmp_path / "ch")],
+        env=env, cwd=root, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert probe.stdout.split() == [expected]
