@@ -62,7 +62,8 @@ def undelimited(data: bytes) -> bytes:
 
 def insert_settings(table: str, body_bytes: int = 0) -> dict[str, str | int]:
     """The settings an INSERT of request bodies into landing `table` needs: the schema, inline, and
-    for traces and logs how many bodies the view converts at a time, from their mean size."""
+    for traces and logs how many bodies the view converts at a time, from their mean size; for
+    metrics how many rows each step of the conversion makes at a time."""
     signal = SIGNAL_OF_LANDING[table]
     settings: dict[str, str | int] = {
         "format_schema_source": "string",
@@ -72,6 +73,8 @@ def insert_settings(table: str, body_bytes: int = 0) -> dict[str, str | int]:
     }
     if signal in ("traces", "logs"):
         settings["max_block_size"] = bodies_per_block(body_bytes)
+    else:
+        settings["max_block_size"] = METRIC_ROWS_PER_BLOCK
     return settings
 
 
@@ -79,11 +82,18 @@ def insert_settings(table: str, body_bytes: int = 0) -> dict[str, str | int]:
 # bytes of a block while it converts it (peak RSS of two 16 MiB inserts at once: 700-730 MiB with
 # blocks of 1-4 bodies of 2.5 MB, 810-820 MiB with whole inserts in one block, the same spans/s);
 # a block has a fixed cost too (bodies of 1,000 spans: 15 % fewer spans/s in blocks of 4 than of
-# 16), so small bodies go many to a block (bench: docs/benchmarks.md). Metrics keep the default:
-# a small max_block_size also splits the blocks their views' ARRAY JOINs make (20,000 points took
-# 11 s at max_block_size = 2 instead of 0.8 s).
+# 16), so small bodies go many to a block (bench: docs/benchmarks.md).
 BLOCK_BYTES = 8 * 1024**2
 MAX_BODIES_PER_BLOCK = 256
+
+# Metrics: the conversion (migration 023) walks resources, scopes, metrics and points with ARRAY
+# JOINs, and max_block_size bounds the rows each of them works on at a time (the insert arrives as
+# one block, and the converted points leave as one block again: a probe view on the points' Null
+# table saw one block of 2,400 points at 1,024). Blocks of 1,024 rows took the collector's peak RSS
+# under a metrics flood from 1.20-1.29 GiB to 0.95-1.05 GiB for about a tenth of the points/s; 4,096
+# saved little, 512 about as much (docs/benchmarks.md). Far smaller is ruinous (with 016's views,
+# 20,000 points took 11 s at 2 rows instead of 0.8).
+METRIC_ROWS_PER_BLOCK = 1024
 
 
 def bodies_per_block(body_bytes: int) -> int:

@@ -114,3 +114,26 @@ def test_clickhouse_writes_exactly_the_rows_python_writes(fresh, entry):
         for got, row in zip(actual, want, strict=True):
             for column, g, w in zip(columns, got, row, strict=True):
                 assert g == w, f"{name}: {table}.{column} differs: ClickHouse {g!r:.300}, Python {w!r:.300}"
+
+
+def test_metrics_converted_a_few_rows_at_a_time_are_the_same_rows(fresh):
+    """Metrics are converted a block of rows at a time (storage.otlp_schema METRIC_ROWS_PER_BLOCK):
+    with blocks of 3 rows, every step of the conversion split, the corpus's metric requests in one
+    insert make exactly the rows Python makes of them."""
+    requests = [request for signal, _, request, python_path in corpus() if signal == "metrics" and not python_path]
+    expected: dict[str, list] = {}
+    for request in requests:
+        for table, rows in _python_batches("metrics", request).items():
+            expected.setdefault(table, []).extend(rows)
+    for table in _EMPTIED["metrics"]:
+        fresh.command(f"TRUNCATE TABLE {table}")
+    settings = insert_settings("otlp_metrics_in") | {
+        "max_block_size": 3,
+        "insert_deduplication_token": uuid.uuid4().hex,
+    }
+    body = b"".join(delimited(request.SerializeToString()) for request in requests)
+    fresh.raw_insert("otlp_metrics_in", None, insert_block=body, fmt="Protobuf", settings=settings)
+    assert sum(len(rows) for rows in expected.values()) > 3 * len(requests)
+    for table, columns in _TABLES["metrics"].items():
+        actual = sorted(_comparable([list(row) for row in fresh.query(_select(table, columns)).result_rows]), key=repr)
+        assert actual == sorted(expected.get(table, []), key=repr), table

@@ -246,3 +246,41 @@ def test_an_insert_the_view_refuses_half_way_writes_nothing(ch, service_name):
     with pytest.raises(Exception, match="HOPSCOPE_PYTHON_PATH"):
         ch.raw_insert(table, None, insert_block=iter(bodies), fmt="Protobuf", settings=settings)
     assert _span_count(ch, service_name) == (0, 0)
+
+
+def _gauge_points(service: str, points: int, repeated_key: bool = False) -> bytes:
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+    request = ExportMetricsServiceRequest()
+    resource = request.resource_metrics.add()
+    resource.resource.attributes.add(key="service.name", value=AnyValue(string_value=service))
+    metric = resource.scope_metrics.add().metrics.add(name="queue.depth")
+    now = time.time_ns()
+    for i in range(points):
+        point = metric.gauge.data_points.add(time_unix_nano=now + i, as_int=i)
+        point.attributes.add(key="queue", value=AnyValue(string_value=f"q{i % 7}"))
+    if repeated_key:  # on the last point: the SQL conversion refuses it (HOPSCOPE_PYTHON_PATH)
+        point.attributes.add(key="queue", value=AnyValue(string_value="again"))
+    return request.SerializeToString()
+
+
+def test_a_metrics_insert_the_view_refuses_half_way_writes_nothing(ch, service_name):
+    """Metric points are converted a block of rows at a time (storage.otlp_schema
+    METRIC_ROWS_PER_BLOCK) and pass a Null table and five sorting views: when a point of a later
+    block is refused, the points of the earlier blocks must not be in the tables either (or the
+    halving that follows would store them twice)."""
+    from storage.otlp_schema import LANDING_TABLES, METRIC_ROWS_PER_BLOCK, delimited, insert_settings
+
+    table = LANDING_TABLES["metrics"]
+    bodies = [delimited(_gauge_points(service_name, 300, repeated_key=i == 7)) for i in range(9)]
+    settings = insert_settings(table) | {"insert_deduplication_token": service_name}
+    assert 300 * 7 > 2 * METRIC_ROWS_PER_BLOCK  # the good bodies before the bad one span blocks
+    with pytest.raises(Exception, match="HOPSCOPE_PYTHON_PATH"):
+        ch.raw_insert(table, None, insert_block=iter(bodies), fmt="Protobuf", settings=settings)
+    count = "SELECT count() FROM otel_metrics_gauge WHERE ServiceName = {s:String}"
+    assert ch.query(count, parameters={"s": service_name}).result_rows[0][0] == 0
+    # The same bodies without the bad one are stored whole.
+    del bodies[7]
+    settings["insert_deduplication_token"] = service_name + "-good"
+    ch.raw_insert(table, None, insert_block=iter(bodies), fmt="Protobuf", settings=settings)
+    assert ch.query(count, parameters={"s": service_name}).result_rows[0][0] == 8 * 300
