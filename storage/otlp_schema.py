@@ -91,8 +91,8 @@ MAX_BODIES_PER_BLOCK = 256
 # one block, and the converted points leave as one block again: a probe view on the points' Null
 # table saw one block of 2,400 points at 1,024). Blocks of 1,024 rows took the collector's peak RSS
 # under a metrics flood from 1.20-1.29 GiB to 0.95-1.05 GiB for about a tenth of the points/s; 4,096
-# saved little, 512 about as much (docs/benchmarks.md). Far smaller is ruinous (with 016's views,
-# 20,000 points took 11 s at 2 rows instead of 0.8).
+# saved little, 512 another ~40 MiB in three runs (docs/benchmarks.md). Far smaller is ruinous (with
+# 016's views, 20,000 points took 11 s at 2 rows instead of 0.8).
 METRIC_ROWS_PER_BLOCK = 1024
 
 
