@@ -120,3 +120,34 @@ def test_a_pass_that_stops_early_leaves_the_rest_for_the_next(quiet_collector, s
     params = {"since": "1h", "service": f"{service_name}-ledger", "deltas": "false"}
     [group] = quiet_collector.get("/api/v1/failures", params=params).json()["groups"]
     assert group["traces"] == 1_500 and analyzer.run_once() == 0
+
+
+def test_a_batch_reads_at_most_its_spans_budget_into_memory(quiet_collector, service_name):
+    """A burst's failing traces are read a bounded number of spans at a time (a trace larger than
+    the budget alone), every one of them analysed once."""
+    from diagnosis.analyzer import ChainAnalyzer
+    from storage.trace_reader import TraceReader
+
+    store = quiet_collector.app.state.store
+    read: list[int] = []
+
+    class CountingReader(TraceReader):
+        def spans_of_traces(self, trace_ids, time_range):
+            spans = super().spans_of_traces(trace_ids, time_range)
+            read.append(sum(len(s) for s in spans.values()))
+            return spans
+
+    base = time.time_ns() - 5 * MINUTE_NS
+    traces = {os.urandom(16).hex(): _failing(service_name, i) for i in range(40)}
+    deep = [S("root", f"{service_name}-api", "POST /pay", status=ERROR)] + [
+        S(f"s{i}", f"{service_name}-api", "GET", kind="Client", parent="root") for i in range(29)
+    ]
+    traces[os.urandom(16).hex()] = deep
+    _post(quiet_collector, traces, base)
+    analyzer = ChainAnalyzer(CountingReader(store.traces._client), store.chains, settle=10.0, batch_spans=10)
+    assert analyzer.run_once() == 41
+    assert sorted(read, reverse=True)[0] == 30 and all(n <= 10 for n in sorted(read, reverse=True)[1:])
+    assert sum(read) == 40 * 3 + 30
+    params = {"since": "1h", "service": f"{service_name}-ledger", "deltas": "false"}
+    [group] = quiet_collector.get("/api/v1/failures", params=params).json()["groups"]
+    assert group["traces"] == 40 and analyzer.run_once() == 0
