@@ -2,8 +2,9 @@
 
 Every `interval` seconds (or when woken) a pass seals the active segment and inserts each sealed
 segment with one INSERT per table, all of the segment's rows of that table in it (cut into runs of
-at most `max_insert_bytes`, which bounds ClickHouse's memory when a backlog is moved). A segment is
-removed only after every table of it is in the store.
+at most `max_insert_bytes`, which bounds ClickHouse's memory when a backlog is moved, as few rounds
+of the lanes as that allows and of about equal size: `_runs`). A segment is removed only after
+every table of it is in the store.
 
 Exactly once: each INSERT carries a deduplication token made of this log's instance id, the
 segment, the table and (for a run) its first and last record (`insert_deduplication_token`; the
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 import zlib
@@ -117,7 +119,7 @@ class Inserter:
         interval: float = 1.0,
         max_partitions: int = 100,
         python_blocks: PythonBlocks | None = None,
-        max_insert_bytes: int = 16 * 1024**2,
+        max_insert_bytes: int = 24 * 1024**2,
         python_below: dict[str, int] | None = None,
         lanes: Sequence[Client] = (),
     ) -> None:
@@ -135,6 +137,7 @@ class Inserter:
         self._stats_lock = threading.Lock()
         self._python_blocks = python_blocks
         self._max_insert_bytes = max_insert_bytes  # bounds ClickHouse's memory for one INSERT
+        self._lanes = 1 + len(lanes)
         # Landing table -> below this many records, a batch is converted in Python instead.
         self._python_below = PYTHON_BELOW_RECORDS if python_below is None else python_below
         self._max_partitions = max_partitions
@@ -249,7 +252,7 @@ class Inserter:
             plan.attempts.append(partial(self._insert_small_in_python, members=members, base=base))
             plan.runs.append(members)
             return plan
-        chunks = _chunks(members, self._max_insert_bytes)
+        chunks = _runs(members, self._max_insert_bytes, self._lanes)
         for chunk in chunks:
             token = base if len(chunks) == 1 else f"{base}-r{chunk[0][0]}-{chunk[-1][0]}"
             plan.attempts.append(partial(self._insert, table=table, columns=columns, fmt=fmt,
@@ -414,6 +417,28 @@ class Inserter:
             failure.error,
             directory,
         )
+
+
+def _runs(members: list[tuple[int, Block]], max_bytes: int, lanes: int) -> list[list[tuple[int, Block]]]:
+    """`members` in order, cut into runs of at most `max_bytes` for `lanes` INSERTs at once: as few
+    rounds as that allows, the lanes' runs of about equal size (a round lasts as long as its largest
+    run). A segment of 32.8 MiB on two lanes of 16 MiB went in as 15.5 + 15.5 MiB and then 1.8 MiB
+    alone: two rounds, each with a landing insert's fixed cost; at most 24 MiB, it goes in as
+    16.4 + 16.4 MiB at once (docs/benchmarks.md). Records too uneven to share out fill runs in order."""
+    total = sum(len(block.data) for _, block in members)
+    count = min(len(members), lanes * max(1, math.ceil(total / (lanes * max_bytes))))
+    if count <= 1 or total == 0:
+        return [members]
+    runs: list[list[tuple[int, Block]]] = [[] for _ in range(count)]
+    at = 0
+    for member in members:  # each record to the run its middle byte falls in
+        length = len(member[1].data)
+        runs[min(count - 1, int((at + length / 2) * count / total))].append(member)
+        at += length
+    runs = [run for run in runs if run]
+    if any(len(run) > 1 and sum(len(block.data) for _, block in run) > max_bytes for run in runs):
+        return _chunks(members, max_bytes)
+    return runs
 
 
 def _chunks(members: list[tuple[int, Block]], max_bytes: int) -> list[list[tuple[int, Block]]]:

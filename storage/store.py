@@ -49,7 +49,7 @@ class StoreOptions:
     wal_min_free_bytes: int = 256 * 1024**2
     cluster: str | None = None
     clickhouse_converts: bool = True  # ClickHouse decodes OTLP itself where it can (storage.ingest)
-    insert_max_bytes: int = 16 * 1024**2  # one INSERT's data at most (its memory in ClickHouse)
+    insert_max_bytes: int = 24 * 1024**2  # one INSERT's data at most (its memory in ClickHouse)
     insert_lanes: int = 2  # INSERTs at once, each on its own session (memory: lanes x insert_max_bytes)
 
 

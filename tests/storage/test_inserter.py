@@ -9,6 +9,7 @@ import pytest
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
+from storage.batch import Block
 from storage.ingest import row_encoder
 from storage.inserter import Inserter
 from storage.wal import WriteAheadLog
@@ -284,3 +285,43 @@ def test_a_metrics_insert_the_view_refuses_half_way_writes_nothing(ch, service_n
     settings["insert_deduplication_token"] = service_name + "-good"
     ch.raw_insert(table, None, insert_block=iter(bodies), fmt="Protobuf", settings=settings)
     assert ch.query(count, parameters={"s": service_name}).result_rows[0][0] == 8 * 300
+
+
+# -- how a backlog is cut into INSERTs ------------------------------------------------------------
+
+
+def _records(*sizes: int) -> list[tuple[int, Block]]:
+    return [(i, Block("otlp_traces_in", (), 1, b"x" * size, "Protobuf")) for i, size in enumerate(sizes)]
+
+
+def _sizes(runs) -> list[int]:
+    return [sum(len(block.data) for _, block in run) for run in runs]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "max_bytes", "lanes", "expected"),
+    [
+        # A segment within a round's limit: two equal runs at once, not 2,400 and then 900 (the
+        # round lasts as long as its largest run).
+        ([100] * 33, 2_400, 2, [1_700, 1_600]),
+        ([100] * 17, 1_200, 2, [900, 800]),
+        # More than a round: as many runs as two rounds of the lanes hold, of about equal size.
+        ([100] * 17, 800, 2, [500, 400, 400, 400]),
+        # One lane: as few runs as the limit allows, of about equal size.
+        ([100] * 17, 1_200, 1, [900, 800]),
+        ([100] * 3, 1_200, 2, [200, 100]),
+        ([100], 1_200, 2, [100]),
+        # A record larger than the limit alone; records that do not share out within the limit
+        # fill runs in order.
+        ([100, 5_000, 100, 100], 1_200, 2, [100, 5_000, 200]),
+        ([600] * 3, 1_000, 1, [600, 600, 600]),
+    ],
+)
+def test_a_backlog_is_cut_into_as_few_rounds_of_equal_runs_as_the_limit_allows(sizes, max_bytes, lanes, expected):
+    from storage.inserter import _runs
+
+    members = _records(*sizes)
+    runs = _runs(members, max_bytes, lanes)
+    assert sorted(_sizes(runs)) == sorted(expected)
+    assert [m for run in runs for m in run] == members  # each record once, in order
+    assert all(size <= max_bytes for size, run in zip(_sizes(runs), runs, strict=True) if len(run) > 1)
