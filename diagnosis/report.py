@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from analysis.chains import resolve_peer
 from analysis.deploys import with_deploys
 from analysis.grouping import adopt_partial, filter_chains, group_chains, merge_groups
-from core.types import FailureGroup, Origin, Span, TimeRange
+from core.types import FailureChain, FailureGroup, Origin, Span, TimeRange
 from diagnosis.async_hops import with_producers
 from storage.chain_store import ChainStore
 from storage.compare_reader import CompareReader
@@ -24,6 +24,12 @@ MAX_PRODUCER_TRACES = 1_000  # read to continue consumers' chains up through the
 # once its newest span is this old: a trace still arriving service by service would otherwise show
 # its parts as problems of their own ("checkout > payment > ledger" beside the whole chain).
 GRACE_NS = 10 * 10**9
+# Spans of the traces analysed live read into Python at once (~1.4 KB each there): after a burst,
+# before the background analysis had caught up, one answer read 1,045 failing traces of ~340 spans
+# each at once (+790 MiB at the peak; docs/benchmarks.md). The first read takes as many traces as
+# FIRST_READ_SPANS_PER_TRACE spans each would fill, the next as many as the spans seen so far allow.
+LIVE_SPANS_PER_READ = 50_000
+FIRST_READ_SPANS_PER_TRACE = 200
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,7 @@ def failure_report(
         analysed, truncated = len(failing), len(failing) >= limit
     else:
         ids = tuple(chains.unanalysed(window, limit))
-        failing = arrived(traces.spans_of_traces(list(ids), window), time.time_ns() - GRACE_NS)
-        fresh = group_chains(filter_chains(with_producers(traces, failing, MAX_PRODUCER_TRACES), service, propagated))
+        fresh = group_chains(filter_chains(_live_chains(traces, ids, window), service, propagated))
         groups = merge_groups(chains.groups(window, service, propagated, exclude=ids), fresh)
         analysed = chains.analysed_traces(window, service, propagated, ids) + len(ids)
         truncated = len(ids) >= limit
@@ -68,6 +73,22 @@ def failure_report(
             for i, g in enumerate(groups)
         ]
     return FailureReport(groups, analysed, truncated)
+
+
+def _live_chains(traces: TraceReader, trace_ids: tuple[str, ...], window: TimeRange) -> list[FailureChain]:
+    """The failure chains of traces the background analysis has not reached, those that look whole
+    (`arrived`), their spans read about LIVE_SPANS_PER_READ at a time."""
+    settled_ns = time.time_ns() - GRACE_NS
+    chains: list[FailureChain] = []
+    done = spans_read = 0
+    while done < len(trace_ids):
+        per_trace = spans_read / done if done else FIRST_READ_SPANS_PER_TRACE
+        batch = trace_ids[done : done + max(1, int(LIVE_SPANS_PER_READ / max(per_trace, 1.0)))]
+        spans = traces.spans_of_traces(list(batch), window)
+        done += len(batch)
+        spans_read += sum(len(trace_spans) for trace_spans in spans.values())
+        chains += with_producers(traces, arrived(spans, settled_ns), MAX_PRODUCER_TRACES)
+    return chains
 
 
 def arrived(traces: dict[str, list[Span]], settled_ns: int) -> dict[str, list[Span]]:

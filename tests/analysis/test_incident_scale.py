@@ -151,3 +151,41 @@ def test_a_batch_reads_at_most_its_spans_budget_into_memory(quiet_collector, ser
     params = {"since": "1h", "service": f"{service_name}-ledger", "deltas": "false"}
     [group] = quiet_collector.get("/api/v1/failures", params=params).json()["groups"]
     assert group["traces"] == 40 and analyzer.run_once() == 0
+
+
+def test_an_answer_reads_the_traces_it_analyses_live_a_bounded_number_of_spans_at_a_time(
+    quiet_collector, service_name, monkeypatch
+):
+    """Before the background analysis has caught up, /failures analyses the failing traces it has not
+    reached itself: their spans are read a bounded number at a time, the groups the same."""
+    from diagnosis import report
+    from storage.trace_reader import TraceReader
+
+    store = quiet_collector.app.state.store
+    read: list[tuple[int, int]] = []  # (traces, spans) of each read
+
+    class CountingReader(TraceReader):
+        def spans_of_traces(self, trace_ids, time_range):
+            spans = super().spans_of_traces(trace_ids, time_range)
+            read.append((len(trace_ids), sum(len(s) for s in spans.values())))
+            return spans
+
+    base = time.time_ns() - 5 * MINUTE_NS
+    _post(quiet_collector, {os.urandom(16).hex(): _failing(service_name, i) for i in range(60)}, base)
+    window = TimeRange(time.time_ns() - 3600 * 10**9, time.time_ns())
+
+    def groups() -> list[tuple[str, int, tuple[str, ...]]]:
+        answer = report.failure_report(CountingReader(store.traces._client), store.services, None, window, 5_000,
+                                       f"{service_name}-ledger", None, store.chains)  # fmt: skip
+        return sorted((g.signature, g.traces, g.path) for g in answer.groups)
+
+    whole = groups()
+    # Other tests' failing traces share the store and the hour: only this service's are counted.
+    [(_, spans_in_one_read)] = read
+    assert spans_in_one_read >= 180 and sum(n for _, n, _ in whole) == 60
+    read.clear()
+    monkeypatch.setattr(report, "LIVE_SPANS_PER_READ", 20)
+    monkeypatch.setattr(report, "FIRST_READ_SPANS_PER_TRACE", 5)
+    assert groups() == whole
+    assert read[0][0] == 4 and len(read) >= 9 and sum(spans for _, spans in read) == spans_in_one_read
+    assert all(spans <= 20 or traces == 1 for traces, spans in read)
