@@ -11,7 +11,7 @@ process's CPU µs a record (ClickHouse's included: it runs in this process), INS
 peak RSS. The cuts:
 
 - `equal`: what the inserter does (`storage.inserter._runs`, HOPSCOPE_INSERT_MAX_BYTES 24 MiB): as
-  few rounds of the lanes as the limit allows, runs of about equal size;
+  few runs as the limit allows, of about equal size;
 - `greedy16`: the cut before it: runs filled in order up to 16 MiB (`storage.inserter._chunks`),
   a ~32.8 MiB segment as 15.5 + 15.5 MiB and then 1.8 MiB.
 """
@@ -61,7 +61,7 @@ def one(signal: str, cut: str, bodies: int) -> dict:
     for i in range(bodies):
         wal.append(encoder.rows(signal, payloads[i % len(payloads)]).blocks).result(30)
     if cut == "greedy16":
-        inserter_module._runs = lambda members, max_bytes, lanes: inserter_module._chunks(members, 16 * 1024**2)  # type: ignore[assignment]
+        inserter_module._runs = lambda members, max_bytes: inserter_module._chunks(members, 16 * 1024**2)  # type: ignore[assignment]
     inserter = inserter_module.Inserter(wal, client, python_blocks=encoder.python_blocks,
                                         lanes=[connect("chdb://" + tmp + "/clickhouse")])  # fmt: skip
     segments = len(wal.seal())

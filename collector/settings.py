@@ -29,8 +29,8 @@ flags override the environment; the defaults below apply last.
 - clickhouse_converts: ClickHouse decodes OTLP protobuf into rows itself (true); false converts
   every request in Python (the way before; for comparison).
 - insert_max_bytes: the most request data one INSERT carries (24 MiB). A write-ahead log segment
-  (~32 MiB) is cut into equal runs within it, as few rounds of the lanes as it allows: two runs of
-  ~16 MiB at once. ClickHouse holds several times a run while it converts it; larger inserts spend
+  (~32 MiB) is cut into as few equal runs as it allows: two runs of ~16 MiB, on two lanes at
+  once. ClickHouse holds several times a run while it converts it; larger inserts spend
   less on each insert's fixed cost.
 - insert_lanes: INSERTs run at once, each on its own engine session (2). One INSERT keeps about one
   core busy; two lanes of 16 MiB moved a backlog ~1.5 times as fast as one of 32 MiB in the same

@@ -2,9 +2,9 @@
 
 Every `interval` seconds (or when woken) a pass seals the active segment and inserts each sealed
 segment with one INSERT per table, all of the segment's rows of that table in it (cut into runs of
-at most `max_insert_bytes`, which bounds ClickHouse's memory when a backlog is moved, as few rounds
-of the lanes as that allows and of about equal size: `_runs`). A segment is removed only after
-every table of it is in the store.
+at most `max_insert_bytes`, which bounds ClickHouse's memory when a backlog is moved: as few as
+that allows, of about equal size, `_runs`). A segment is removed only after every table of it is in
+the store.
 
 Exactly once: each INSERT carries a deduplication token made of this log's instance id, the
 segment, the table and (for a run) its first and last record (`insert_deduplication_token`; the
@@ -137,7 +137,6 @@ class Inserter:
         self._stats_lock = threading.Lock()
         self._python_blocks = python_blocks
         self._max_insert_bytes = max_insert_bytes  # bounds ClickHouse's memory for one INSERT
-        self._lanes = 1 + len(lanes)
         # Landing table -> below this many records, a batch is converted in Python instead.
         self._python_below = PYTHON_BELOW_RECORDS if python_below is None else python_below
         self._max_partitions = max_partitions
@@ -252,7 +251,7 @@ class Inserter:
             plan.attempts.append(partial(self._insert_small_in_python, members=members, base=base))
             plan.runs.append(members)
             return plan
-        chunks = _runs(members, self._max_insert_bytes, self._lanes)
+        chunks = _runs(members, self._max_insert_bytes)
         for chunk in chunks:
             token = base if len(chunks) == 1 else f"{base}-r{chunk[0][0]}-{chunk[-1][0]}"
             plan.attempts.append(partial(self._insert, table=table, columns=columns, fmt=fmt,
@@ -419,14 +418,14 @@ class Inserter:
         )
 
 
-def _runs(members: list[tuple[int, Block]], max_bytes: int, lanes: int) -> list[list[tuple[int, Block]]]:
-    """`members` in order, cut into runs of at most `max_bytes` for `lanes` INSERTs at once: as few
-    rounds as that allows, the lanes' runs of about equal size (a round lasts as long as its largest
-    run). A segment of 32.8 MiB on two lanes of 16 MiB went in as 15.5 + 15.5 MiB and then 1.8 MiB
-    alone: two rounds, each with a landing insert's fixed cost; at most 24 MiB, it goes in as
-    16.4 + 16.4 MiB at once (docs/benchmarks.md). Records too uneven to share out fill runs in order."""
+def _runs(members: list[tuple[int, Block]], max_bytes: int) -> list[list[tuple[int, Block]]]:
+    """`members` in order, cut into as few runs of at most `max_bytes` as there can be, of about equal
+    size. A segment of 32.8 MiB at 16 MiB went in as 15.5 + 15.5 MiB and then 1.8 MiB alone, an
+    INSERT with a landing insert's whole fixed cost for one body; at most 24 MiB it goes in as
+    16.4 + 16.4 MiB, on two lanes at once (docs/benchmarks.md). Records too uneven to share out
+    fill runs in order."""
     total = sum(len(block.data) for _, block in members)
-    count = min(len(members), lanes * max(1, math.ceil(total / (lanes * max_bytes))))
+    count = min(len(members), max(1, math.ceil(total / max_bytes)))
     if count <= 1 or total == 0:
         return [members]
     runs: list[list[tuple[int, Block]]] = [[] for _ in range(count)]

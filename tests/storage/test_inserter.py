@@ -299,29 +299,27 @@ def _sizes(runs) -> list[int]:
 
 
 @pytest.mark.parametrize(
-    ("sizes", "max_bytes", "lanes", "expected"),
+    ("sizes", "max_bytes", "expected"),
     [
-        # A segment within a round's limit: two equal runs at once, not 2,400 and then 900 (the
-        # round lasts as long as its largest run).
-        ([100] * 33, 2_400, 2, [1_700, 1_600]),
-        ([100] * 17, 1_200, 2, [900, 800]),
-        # More than a round: as many runs as two rounds of the lanes hold, of about equal size.
-        ([100] * 17, 800, 2, [500, 400, 400, 400]),
-        # One lane: as few runs as the limit allows, of about equal size.
-        ([100] * 17, 1_200, 1, [900, 800]),
-        ([100] * 3, 1_200, 2, [200, 100]),
-        ([100], 1_200, 2, [100]),
+        # A segment a little over the limit: two equal runs (two lanes take them at once), not 2,400
+        # and then 900 (an INSERT's fixed cost is the same whatever it holds).
+        ([100] * 33, 2_400, [1_600, 1_700]),
+        ([100] * 17, 1_200, [800, 900]),
+        # As few runs as the limit allows (3, not 16 + 16 + 1 records, not 4 for two rounds of lanes).
+        ([100] * 17, 800, [600, 500, 600]),
+        ([100] * 3, 1_200, [300]),
+        ([100], 1_200, [100]),
         # A record larger than the limit alone; records that do not share out within the limit
         # fill runs in order.
-        ([100, 5_000, 100, 100], 1_200, 2, [100, 5_000, 200]),
-        ([600] * 3, 1_000, 1, [600, 600, 600]),
+        ([100, 5_000, 100, 100], 1_200, [100, 5_000, 200]),
+        ([600] * 3, 1_000, [600, 600, 600]),
     ],
 )
-def test_a_backlog_is_cut_into_as_few_rounds_of_equal_runs_as_the_limit_allows(sizes, max_bytes, lanes, expected):
+def test_a_backlog_is_cut_into_as_few_runs_of_equal_size_as_the_limit_allows(sizes, max_bytes, expected):
     from storage.inserter import _runs
 
     members = _records(*sizes)
-    runs = _runs(members, max_bytes, lanes)
-    assert sorted(_sizes(runs)) == sorted(expected)
+    runs = _runs(members, max_bytes)
+    assert _sizes(runs) == expected
     assert [m for run in runs for m in run] == members  # each record once, in order
     assert all(size <= max_bytes for size, run in zip(_sizes(runs), runs, strict=True) if len(run) > 1)
