@@ -197,6 +197,16 @@ def sdk_requests() -> list[Entry]:
             ("metrics", "opentelemetry-sdk metrics", _sdk_metrics(), False)]  # fmt: skip
 
 
+def node_sdk_requests() -> list[Entry]:
+    """Spans, logs and metrics made by the OpenTelemetry JavaScript SDK, as its OTLP exporters sent
+    them (tests/storage/node_corpus.py); none where Node.js or the SDK is not installed."""
+    from tests.storage import node_corpus
+
+    names = {"traces": "spans", "logs": "logs", "metrics": "metrics"}
+    return [(signal, f"opentelemetry-js {names[signal]} {n}", request, False)
+            for n, (signal, request) in enumerate(node_corpus.requests())]  # fmt: skip
+
+
 def _sdk_logs() -> Message:
     """Log records emitted through the real OpenTelemetry SDK, encoded by its exporter's encoder."""
     from opentelemetry._logs import LogRecord, SeverityNumber
@@ -342,5 +352,5 @@ def generated_metrics(seed: int = 13) -> list[Entry]:
 
 
 def corpus() -> list[Entry]:
-    return (scenario_requests() + benchmark_requests() + sdk_requests() + generated() + generated_logs()
-            + generated_metrics())  # fmt: skip
+    return (scenario_requests() + benchmark_requests() + sdk_requests() + node_sdk_requests() + generated()
+            + generated_logs() + generated_metrics())  # fmt: skip

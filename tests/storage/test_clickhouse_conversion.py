@@ -6,6 +6,7 @@ Runs in a database of its own, emptied before each request, so every row read ba
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import clickhouse_connect
@@ -19,6 +20,7 @@ from storage.model.logs import LOG_COLUMNS
 from storage.model.metrics import METRIC_COLUMNS
 from storage.model.traces import TRACE_COLUMNS
 from storage.otlp_schema import LANDING_TABLES, delimited, insert_settings
+from tests.storage import node_corpus
 from tests.storage.corpus import corpus
 
 # Timestamps as integer nanoseconds (result_rows would cut them to microseconds).
@@ -137,3 +139,31 @@ def test_metrics_converted_a_few_rows_at_a_time_are_the_same_rows(fresh):
     for table, columns in _TABLES["metrics"].items():
         actual = sorted(_comparable([list(row) for row in fresh.query(_select(table, columns)).result_rows]), key=repr)
         assert actual == sorted(expected.get(table, []), key=repr), table
+
+
+def test_the_corpus_holds_what_the_javascript_sdk_sends():
+    """The OpenTelemetry JavaScript SDK's requests (tests/storage/node_sdk/emit.mjs) are in the corpus
+    above, with what they were written to cover. scripts/test installs the SDK; CI has Node.js."""
+    why = node_corpus.missing()
+    if why is not None and not os.environ.get("CI"):
+        pytest.skip(why)
+    assert why is None, why
+    sent = {signal: request for signal, request in node_corpus.requests()}
+    assert sent.keys() == {"traces", "logs", "metrics"}
+    spans = [s for rs in sent["traces"].resource_spans for ss in rs.scope_spans for s in ss.spans]
+    assert {s.kind for s in spans} == {1, 2, 3, 4, 5}  # internal, server, client, producer, consumer
+    assert any(s.trace_state == "vendor=opaque,other=1" for s in spans)
+    assert any(s.links and s.links[0].attributes for s in spans)
+    assert any(e.name == "exception" for s in spans for e in s.events)
+    kinds = {a.value.WhichOneof("value") for s in spans for a in s.attributes}
+    assert {"string_value", "int_value", "double_value", "bool_value", "array_value"} <= kinds
+    bodies = {
+        r.body.WhichOneof("value") for rl in sent["logs"].resource_logs for sl in rl.scope_logs for r in sl.log_records
+    }
+    assert {"string_value", "int_value", "kvlist_value", "array_value", None} <= bodies
+    points = {
+        m.WhichOneof("data") for rm in sent["metrics"].resource_metrics for sm in rm.scope_metrics for m in sm.metrics
+    }
+    assert points == {"sum", "gauge", "histogram", "exponential_histogram"}
+    names = {entry[1] for entry in corpus()}
+    assert sum(name.startswith("opentelemetry-js ") for name in names) == len(node_corpus.requests())
