@@ -1,6 +1,7 @@
 """OTLP requests for the differential tests of ClickHouse's own conversion (migration 014) against
-the Python one (storage.model): the scenario library, the benchmark's traffic, spans from the real
-OpenTelemetry SDK, and generated requests covering every AnyValue kind and the awkward corners.
+the Python one (storage.model): the scenario library, the benchmark's traffic, the demo shop's
+recorded traffic, requests from the real OpenTelemetry SDKs (Python, and JavaScript under Node.js),
+and generated requests covering every AnyValue kind and the awkward corners.
 
 Each corpus entry is (signal, name, request, python_path): `python_path` says the request holds something
 SQL does not convert (a value nested deeper than storage.otlp_schema.ANY_VALUE_DEPTH, a repeated
@@ -164,6 +165,14 @@ def benchmark_requests() -> list[Entry]:
             ("metrics", f"bench metrics {seed}",
              ExportMetricsServiceRequest.FromString(make_metrics_request(500, seed)), False)
             for seed in range(3)]  # fmt: skip
+
+
+def demo_requests() -> list[Entry]:
+    """The demo shop's traces and logs during its ledger timeout, as recorded (tests/demo/recorded.py)."""
+    from tests.demo import recorded
+
+    spans, logs = recorded.replay(recorded.load(), "", NOW)
+    return [("traces", "demo ledger_timeout spans", spans, False), ("logs", "demo ledger_timeout logs", logs, False)]
 
 
 def sdk_requests() -> list[Entry]:
@@ -352,5 +361,5 @@ def generated_metrics(seed: int = 13) -> list[Entry]:
 
 
 def corpus() -> list[Entry]:
-    return (scenario_requests() + benchmark_requests() + sdk_requests() + node_sdk_requests() + generated()
+    return (scenario_requests() + benchmark_requests() + demo_requests() + sdk_requests() + node_sdk_requests() + generated()
             + generated_logs() + generated_metrics())  # fmt: skip
