@@ -1,12 +1,12 @@
 """Query benchmark: the query API over a realistic day of data in the embedded store.
 
-    python bench/query.py [--spans 10000000] [--repeat 20]
+    python bench/query.py [--spans 10000000] [--repeat 20] [--logs-per-span 0] [--keep DIR]
 
 1. In a fresh data directory, generates --spans spans over the last 24 h inside ClickHouse
    (INSERT ... SELECT from numbers(): 10 spans per trace, server/client hops across ~50 services,
    ~10 attributes, 1 % failing traces whose origins are a few dozen (service, operation, error)
    combinations, half propagated and half absorbed), plus one log record per failing span and
-   one per 20 other spans.
+   one per 20 other spans (and --logs-per-span INFO records in every span).
    The service map is rolled up for the day, as a collector running all day would have done.
    One more trace has 20,000 spans: a 200-hop chain ending in a timeout, the rest fanned out under it.
 2. Starts `hopscope collector` on it and times the query API from this process: a trace by id, the
@@ -79,6 +79,14 @@ FROM otel_traces
 WHERE StatusCode = 'Error' OR cityHash64(SpanId) % 20 = 0
 """
 
+# --logs-per-span: services that log as they work (most log more records than they emit spans).
+SPAN_LOGS_SQL = """
+INSERT INTO otel_logs (Timestamp, TraceId, SpanId, SeverityText, SeverityNumber, ServiceName, Body, LogAttributes)
+SELECT Timestamp + toIntervalMicrosecond(7 + n), TraceId, SpanId, 'INFO', 9, ServiceName,
+       concat('handled ', SpanName, ' in ', toString(Duration)),
+       map('code.function', SpanName, 'thread.id', toString(cityHash64(SpanId) % 64))
+FROM otel_traces ARRAY JOIN range({per_span:UInt32}) AS n
+"""
 
 # A 20,000-span trace: spans 0..199 a chain (server, client, server ...) whose last span times out,
 # the others fanned out under the chain's spans.
@@ -104,7 +112,7 @@ FROM (SELECT number AS n FROM numbers(20000))
 BIG_TRACE_ID = "b" * 32
 
 
-def _load(data_dir: str, spans: int, out) -> None:
+def _load(data_dir: str, spans: int, logs_per_span: int, out) -> None:
     """In its own process: chDB opens one path per process."""
     sys.path.insert(0, str(ROOT))
     from storage.connection import connect
@@ -121,6 +129,9 @@ def _load(data_dir: str, spans: int, out) -> None:
         settings={"max_insert_threads": 2},
     )
     client.command(LOGS_SQL)
+    if logs_per_span:
+        client.command(SPAN_LOGS_SQL, parameters={"per_span": logs_per_span}, settings={"max_insert_threads": 2})
+        client.command("OPTIMIZE TABLE otel_logs FINAL")
     client.command(BIG_TRACE_SQL, parameters={"start_ns": now - 3 * 3600 * 10**9, "trace_id": BIG_TRACE_ID})
     client.command("OPTIMIZE TABLE otel_traces FINAL")
     loaded = time.monotonic() - started
@@ -166,6 +177,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spans", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--logs-per-span", type=int, default=0,
+                        help="also this many INFO records written in every span (a store with more logs than spans)")  # fmt: skip
     parser.add_argument("--keep", type=Path, help="load into this directory (reused when it holds data) and keep it")
     args = parser.parse_args()
     import httpx
@@ -178,7 +191,7 @@ def main() -> None:
         else:
             spawn = mp.get_context("spawn")
             queue = spawn.Queue()
-            loader = spawn.Process(target=_load, args=(str(data / "clickhouse"), args.spans, queue))
+            loader = spawn.Process(target=_load, args=(str(data / "clickhouse"), args.spans, args.logs_per_span, queue))
             loader.start()
             loaded = queue.get()
             loader.join()

@@ -4,7 +4,8 @@
 
 Opens DIR's embedded ClickHouse (no collector may hold it) and runs, for --lookups of the traces
 `bench/query.py` sampled, each query of the trace detail alone, one after another: the spans by id,
-the trace's bounds from the lookup table, its logs with their evidence, the traces linking to it.
+its logs by id (and their evidence), the traces linking to it; and the trace's bounds from the lookup
+table (what the logs were read within before migration 024).
 Prints per query the wall time (p50) and, from ClickHouse's own counters (system.events), the engine
 CPU, rows read and bytes decompressed per lookup: where a lookup's time goes when the two cores are
 the limit.
@@ -57,7 +58,7 @@ def main() -> None:
     steps = {
         "spans by id": traces.spans,
         "bounds": lambda t: trace_bounds(client, t),
-        "bounds + logs and evidence": logs.of_trace,
+        "logs by id (with their evidence)": lambda t: logs.of_trace(t).evidence(bounds[t]),
         "traces linking to it": linking,
     }
 

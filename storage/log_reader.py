@@ -9,7 +9,7 @@ from clickhouse_connect.driver.client import Client
 
 from core.types import LogEvidence, TimeRange
 from storage.sql_text import compose
-from storage.trace_reader import ERROR_LOG, LOG_MARGIN_S, log_evidence, trace_bounds
+from storage.trace_reader import ERROR_LOG, LOG_MARGIN_S, TraceBounds, log_evidence, projection_built, trace_bounds
 from storage.where import Where
 
 # A trace's logs: from this long before its first span to as long after its last, at most this many.
@@ -19,17 +19,27 @@ TRACE_LOG_LIMIT = 10_000
 _LOG_COLUMNS = """toUnixTimestamp64Nano(Timestamp) AS Ns, TraceId, SpanId, SeverityText, SeverityNumber, ServiceName,
     Body, LogAttributes"""
 
-# A trace's records: its time span (its bounds, from the spans' lookup table) widened by a margin
-# for logs written just before or after them; the bloom filter on TraceId picks the granules. Each
-# record says whether it is its span's evidence of failure (storage.trace_reader ERROR_LOG, within
-# the evidence's narrower margin): the trace detail takes the first per span from them instead of
-# a second query (one read of the trace's logs: 6-9 ms less at 10 M spans).
-_TRACE_LOGS_AND_EVIDENCE = compose(
+# A trace's records, oldest first, each saying whether it is an error record (ERROR_LOG: its span's
+# evidence of failure when it lies near the trace). The TraceId projection (migration 024) names the
+# granules, so the logs are read at once with the spans, without the trace's bounds.
+_TRACE_LOGS = compose(
     """
-SELECT {log_columns},
-       ({error_log})
-       AND TimestampTime >= toDateTime({first_s:Int64} - {evidence_margin:UInt32})
-       AND TimestampTime <= toDateTime({last_s:Int64} + {evidence_margin:UInt32}) AS Evidence
+SELECT {log_columns}, {error_log} AS ErrorLog
+FROM otel_logs
+WHERE TraceId = {trace_id:String}
+ORDER BY Timestamp
+LIMIT {limit:UInt32}
+SETTINGS use_skip_indexes = 0, min_table_rows_to_use_projection_index = 0
+""",
+    log_columns=_LOG_COLUMNS,
+    error_log=ERROR_LOG,
+)
+
+# Until every part has the projection (a store written before migration 024): the trace's bounds
+# from the spans' lookup table, widened by TRACE_LOG_MARGIN_S, and the bloom filter on TraceId.
+_TRACE_LOGS_WITHIN = compose(
+    """
+SELECT {log_columns}, {error_log} AS ErrorLog
 FROM otel_logs
 WHERE TraceId = {trace_id:String}
   AND TimestampTime >= toDateTime({first_s:Int64} - {margin:UInt32})
@@ -120,16 +130,36 @@ def _evidence(record: LogRecord) -> LogEvidence:
 
 @dataclass(frozen=True)
 class TraceLogs:
-    """What a trace's detail shows of its logs: its records, and the error record each span was
-    written in (its evidence of failure)."""
+    """A trace's log records, oldest first, each flagged when it is an error record (ERROR_LOG); at
+    most TRACE_LOG_LIMIT (`cut`: there were more)."""
 
     records: list[LogRecord]
-    evidence: dict[str, LogEvidence]
+    errors: list[bool]
+    cut: bool = False
+
+    def near(self, bounds: TraceBounds) -> list[LogRecord]:
+        """The records written within TRACE_LOG_MARGIN_S of the trace's spans: what its detail shows."""
+        return [r for r in self.records if _within(r, bounds, TRACE_LOG_MARGIN_S)]
+
+    def evidence(self, bounds: TraceBounds) -> dict[str, LogEvidence]:
+        """Span id -> the first error record written in it within LOG_MARGIN_S of the trace's spans
+        (what storage.trace_reader.log_evidence finds, when the records are not `cut`)."""
+        found: dict[str, LogEvidence] = {}
+        for record, error in zip(self.records, self.errors, strict=True):
+            if error and record.span_id not in found and _within(record, bounds, LOG_MARGIN_S):
+                found[record.span_id] = _evidence(record)
+        return found
+
+
+def _within(record: LogRecord, bounds: TraceBounds, margin_s: int) -> bool:
+    """As `TimestampTime BETWEEN first_s - margin AND last_s + margin` (whole seconds)."""
+    return bounds.first_s - margin_s <= record.time_ns // 10**9 <= bounds.last_s + margin_s
 
 
 class LogReader:
     def __init__(self, client: Client) -> None:
         self._client = client
+        self._projection_built = False  # once every part has it, new parts get it as they are written
 
     def search(
         self, query: LogQuery, time_range: TimeRange, limit: int, after: LogCursor | None = None
@@ -176,26 +206,30 @@ class LogReader:
         return self._client.query(compose(_COUNT, where=where.sql()), parameters=params).result_rows[0][0]
 
     def of_trace(self, trace_id: str) -> TraceLogs:
-        """The trace's records (oldest first, within TRACE_LOG_MARGIN_S of its spans) and its spans'
-        log evidence (what storage.trace_reader.log_evidence finds), all on this reader's own
-        session: the trace detail reads them while the spans are read on another."""
-        bounds = trace_bounds(self._client, trace_id)
-        if bounds is None:
-            return TraceLogs([], {})
-        params = {
-            "trace_id": trace_id,
-            "first_s": bounds.first_s,
-            "last_s": bounds.last_s,
-            "margin": TRACE_LOG_MARGIN_S,
-            "evidence_margin": LOG_MARGIN_S,
-            "limit": TRACE_LOG_LIMIT,
-        }
-        rows = self._client.query(_TRACE_LOGS_AND_EVIDENCE, parameters=params).result_rows
-        records = [LogRecord(*row[:-1]) for row in rows]
-        if len(rows) >= TRACE_LOG_LIMIT:  # cut short: a span's evidence may lie past the limit
-            return TraceLogs(records, log_evidence(self._client, trace_id, bounds))
-        evidence: dict[str, LogEvidence] = {}
-        for record, (*_, is_evidence) in zip(records, rows, strict=True):
-            if is_evidence and record.span_id not in evidence:  # oldest first: the span's first
-                evidence[record.span_id] = _evidence(record)
-        return TraceLogs(records, evidence)
+        """The trace's records (`TraceLogs.near` and `TraceLogs.evidence` take those near its spans),
+        read by the trace id alone: the trace detail reads them while the spans are read on another
+        session."""
+        params: dict[str, int | str] = {"trace_id": trace_id, "limit": TRACE_LOG_LIMIT}
+        if self._has_projection():
+            query = _TRACE_LOGS
+        else:
+            bounds = trace_bounds(self._client, trace_id)
+            if bounds is None:
+                return TraceLogs([], [])
+            params |= {"first_s": bounds.first_s, "last_s": bounds.last_s, "margin": TRACE_LOG_MARGIN_S}
+            query = _TRACE_LOGS_WITHIN
+        rows = self._client.query(query, parameters=params).result_rows
+        return TraceLogs([LogRecord(*row[:-1]) for row in rows], [bool(row[-1]) for row in rows],
+                         cut=len(rows) >= TRACE_LOG_LIMIT)  # fmt: skip
+
+    def evidence(self, trace_id: str, found: TraceLogs, bounds: TraceBounds) -> dict[str, LogEvidence]:
+        """The trace's log evidence per span from its records, or, when they were cut short (a span's
+        evidence may lie past the limit), from the evidence query."""
+        if found.cut:
+            return log_evidence(self._client, trace_id, bounds)
+        return found.evidence(bounds)
+
+    def _has_projection(self) -> bool:
+        if not self._projection_built:
+            self._projection_built = projection_built(self._client, "otel_logs")
+        return self._projection_built

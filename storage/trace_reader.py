@@ -48,13 +48,13 @@ WHERE TraceId = {trace_id:String}
     span_columns=SPAN_COLUMNS,
 )
 
-# Active parts of the spans table (on a cluster: this node's shard) without the TraceId projection.
+# Active parts of a table (on a cluster: this node's shard) without its TraceId projection.
 _PARTS_WITHOUT_PROJECTION = """
 SELECT count() FROM system.parts
-WHERE database = currentDatabase() AND table IN ('otel_traces', 'otel_traces_local') AND active
+WHERE database = currentDatabase() AND table IN ({table:String}, {table:String} || '_local') AND active
   AND (table, name) NOT IN (
       SELECT table, parent_name FROM system.projection_parts
-      WHERE database = currentDatabase() AND table IN ('otel_traces', 'otel_traces_local')
+      WHERE database = currentDatabase() AND table IN ({table:String}, {table:String} || '_local')
         AND name = 'trace_id_order' AND active)
 """
 
@@ -237,7 +237,7 @@ class TraceReader:
 
     def _has_projection(self) -> bool:
         if not self._projection_built:
-            self._projection_built = self._client.query(_PARTS_WITHOUT_PROJECTION).result_rows[0][0] == 0
+            self._projection_built = projection_built(self._client, "otel_traces")
         return self._projection_built
 
     def get_trace(self, trace_id: str) -> list[Span]:
@@ -246,10 +246,7 @@ class TraceReader:
         spans = self.spans(trace_id)
         if not spans:
             return spans
-        bounds = TraceBounds(
-            min(s.start_ns for s in spans) // 10**9, max(s.start_ns + s.duration_ns for s in spans) // 10**9
-        )
-        return with_log_evidence(spans, log_evidence(self._client, trace_id, bounds))
+        return with_log_evidence(spans, log_evidence(self._client, trace_id, span_bounds(spans)))
 
     def failing_traces(self, time_range: TimeRange, limit: int) -> dict[str, list[Span]]:
         """The newest `limit` traces with a failed span in the range, each with all its spans —
@@ -318,6 +315,17 @@ class TraceReader:
             TraceSummary(tid, start, duration, spans, bool(failed), root_service, root_operation, services)
             for tid, start, duration, spans, failed, root_service, root_operation, services in rows
         ]
+
+
+def projection_built(client: Client, table: str) -> bool:
+    """Whether every part of `table` has its TraceId projection (`trace_id_order`, migrations 022
+    and 024); parts written before it get it from a background mutation."""
+    return client.query(_PARTS_WITHOUT_PROJECTION, parameters={"table": table}).result_rows[0][0] == 0
+
+
+def span_bounds(spans: list[Span]) -> TraceBounds:
+    """When these spans ran: the first start and the last end, in whole seconds."""
+    return TraceBounds(min(s.start_ns for s in spans) // 10**9, max(s.start_ns + s.duration_ns for s in spans) // 10**9)
 
 
 def trace_bounds(client: Client, trace_id: str) -> TraceBounds | None:

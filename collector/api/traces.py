@@ -21,7 +21,7 @@ from diagnosis.async_hops import LinkedTraces, continued, downstream_failures, l
 from diagnosis.report import services_behind
 from storage.log_reader import LogRecord
 from storage.service_reader import ServiceReader
-from storage.trace_reader import TraceQuery, TraceSummary, with_log_evidence
+from storage.trace_reader import TraceQuery, TraceSummary, span_bounds, with_log_evidence
 
 router = APIRouter(prefix="/api/v1", tags=["traces"])
 
@@ -85,14 +85,20 @@ def search_traces(
 async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep, services: ServiceReaderDep) -> Response:
     """Spans keep nanosecond timestamps (`start_ns`, `duration_ns`). 404 for an unknown trace."""
     trace_id = params.trace_id(trace_id)
-    # Spans and logs are read at once, on separate engine sessions: the spans by the trace id alone,
-    # the logs and the spans' log evidence within the trace's bounds from the lookup table.
+    # Spans and logs are read at once, on separate engine sessions, each by the trace id alone; the
+    # logs near the spans are kept, and each span's evidence of failure taken from them.
     spans, trace_logs = await asyncio.gather(
         run_in_threadpool(traces.spans, trace_id), run_in_threadpool(logs.of_trace, trace_id)
     )
     if not spans:
         raise ApiError(404, "trace not found", f"no spans stored for trace {trace_id}")
-    spans, records = with_log_evidence(spans, trace_logs.evidence), trace_logs.records
+    bounds = span_bounds(spans)
+    evidence = (
+        await run_in_threadpool(logs.evidence, trace_id, trace_logs, bounds)
+        if trace_logs.cut
+        else trace_logs.evidence(bounds)
+    )
+    spans, records = with_log_evidence(spans, evidence), trace_logs.near(bounds)
     # Analysed and serialized off the event loop; a 20,000-span trace is ~9 MB of JSON.
     linked = await run_in_threadpool(linked_traces, traces, {trace_id: spans})
     chains = await run_in_threadpool(_chains, spans, linked, services)

@@ -33,7 +33,7 @@ def test_migrations_are_recorded_and_idempotent(ch):
     assert applied_versions(ch) == {m.version for m in load_migrations(7)}
     assert migrate(ch, ttl_days=7) == []  # second run: nothing to do
     assert is_current(ch)
-    assert latest_version() == 23
+    assert latest_version() == 24
 
 
 def test_all_exporter_tables_exist(ch):
@@ -187,6 +187,49 @@ def test_a_store_written_before_the_trace_id_projection_gets_it_for_its_old_part
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+_LOGS_UPGRADE = """
+import sys, time
+from storage.connection import connect
+from storage.log_reader import LogReader
+from storage.migrations import applied_versions, latest_version, load_migrations, migrate
+
+client = connect("chdb://" + sys.argv[1])
+assert applied_versions(client) == set()
+for m in load_migrations(7):
+    if m.version < 24:
+        for statement in m.statements:
+            client.command(statement)
+        client.command("INSERT INTO hopscope_schema_migrations (Version, Name) VALUES ({v:UInt32}, {n:String})", parameters={"v": m.version, "n": m.name})
+client.command("INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName) "
+               "SELECT now64(9) - 60, 'trace-' || toString(number), 'root', 'svc', 'op' FROM numbers(500)")
+for part in range(3):  # parts written before the projection existed
+    client.command(
+        "INSERT INTO otel_logs (Timestamp, TraceId, SpanId, ServiceName, SeverityNumber, Body) "
+        "SELECT now64(9) - 60 + {p:UInt8}, 'trace-' || toString(number % 500), 'root', 'svc', 9, 'line ' || toString({p:UInt8}) "
+        "FROM numbers(5000)", parameters={"p": part})
+before = LogReader(client)  # no projection yet: the trace's bounds and the bloom filter find its logs
+assert not before._has_projection()
+assert [r.body for r in before.of_trace("trace-7").records] == ["line 0"] * 10 + ["line 1"] * 10 + ["line 2"] * 10
+assert [m.version for m in migrate(client, 7)] == list(range(24, latest_version() + 1))
+deadline = time.monotonic() + 60
+while client.query("SELECT count() FROM system.mutations WHERE table = 'otel_logs' AND NOT is_done").result_rows[0][0]:
+    assert time.monotonic() < deadline, "the projection was not built"
+    time.sleep(0.2)
+parts = client.query("SELECT count() FROM system.parts WHERE table = 'otel_logs' AND active").result_rows[0][0]
+built = client.query("SELECT count() FROM system.projection_parts WHERE table = 'otel_logs' AND name = 'trace_id_order' AND active").result_rows[0][0]
+assert parts >= 1 and built == parts, (parts, built)
+reader = LogReader(client)
+assert reader._has_projection()
+assert [r.body for r in reader.of_trace("trace-7").records] == ["line 0"] * 10 + ["line 1"] * 10 + ["line 2"] * 10
+"""
+
+
+def test_a_store_written_before_the_logs_trace_id_projection_gets_it_for_its_old_parts(tmp_path):
+    done = subprocess.run([sys.executable, "-c", _LOGS_UPGRADE, str(tmp_path / "clickhouse")], capture_output=True,
+                          text=True, timeout=180, cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 _METRICS_UPGRADE = """
 import sys, uuid
 from storage.connection import connect
@@ -219,7 +262,7 @@ def land():
 
 before = land()  # the five views of migration 016
 assert all(before.values()), {t: len(r) for t, r in before.items()}
-assert [m.version for m in migrate(client, 7)] == [23]
+assert [m.version for m in migrate(client, 7)] == [23, 24]
 views = {r[0] for r in client.query("SELECT name FROM system.tables WHERE engine = 'MaterializedView'").result_rows}
 assert "otlp_metrics_in_points_mv" in views and "otlp_metrics_in_gauge_mv" not in views, views
 after = land()  # one conversion, then five views sorting its rows
