@@ -90,10 +90,10 @@ MAX_BODIES_PER_BLOCK = 256
 # JOINs, and max_block_size bounds the rows each of them works on at a time (the insert arrives as
 # one block, and the converted points leave as one block again: a probe view on the points' Null
 # table saw one block of 2,400 points at 1,024). Blocks of 1,024 rows took the collector's peak RSS
-# under a metrics flood from 1.20-1.29 GiB to 0.95-1.05 GiB for about a tenth of the points/s; 4,096
-# saved little, 512 another ~40 MiB in three runs (docs/benchmarks.md). Far smaller is ruinous (with
-# 016's views, 20,000 points took 11 s at 2 rows instead of 0.8).
-METRIC_ROWS_PER_BLOCK = 1024
+# under a metrics flood from 1.20-1.29 GiB to 0.95-1.06 GiB for about a tenth of the points/s; 512
+# to 0.91-0.96 GiB for ~6 % of the points/s more (six alternating pairs, docs/benchmarks.md). Far
+# smaller is ruinous (with 016's views, 20,000 points took 11 s at 2 rows instead of 0.8).
+METRIC_ROWS_PER_BLOCK = 512
 
 
 def bodies_per_block(body_bytes: int) -> int:
