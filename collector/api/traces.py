@@ -93,11 +93,7 @@ async def get_trace(trace_id: str, traces: TraceReaderDep, logs: LogReaderDep, s
     if not spans:
         raise ApiError(404, "trace not found", f"no spans stored for trace {trace_id}")
     bounds = span_bounds(spans)
-    evidence = (
-        await run_in_threadpool(logs.evidence, trace_id, trace_logs, bounds)
-        if trace_logs.cut
-        else trace_logs.evidence(bounds)
-    )
+    evidence = await run_in_threadpool(logs.evidence, trace_id, trace_logs, bounds)
     spans, records = with_log_evidence(spans, evidence), trace_logs.near(bounds)
     # Analysed and serialized off the event loop; a 20,000-span trace is ~9 MB of JSON.
     linked = await run_in_threadpool(linked_traces, traces, {trace_id: spans})

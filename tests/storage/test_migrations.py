@@ -146,19 +146,32 @@ def test_dry_run_prints_the_statements_and_a_newer_schema_is_refused(tmp_path):
     assert collector.returncode != 0 and "newer than this hopscope knows" in collector.stdout + collector.stderr
 
 
-_UPGRADE = """
-import sys, time
+_OLDER_STORE = """
+import sys
 from storage.connection import connect
 from storage.migrations import applied_versions, latest_version, load_migrations, migrate
-from storage.trace_reader import TraceReader
 
 client = connect("chdb://" + sys.argv[1])
 assert applied_versions(client) == set()  # creates the migrations table
 for m in load_migrations(7):
-    if m.version < 22:
+    if m.version < BEFORE:
         for statement in m.statements:
             client.command(statement)
         client.command("INSERT INTO hopscope_schema_migrations (Version, Name) VALUES ({v:UInt32}, {n:String})", parameters={"v": m.version, "n": m.name})
+"""
+
+
+def _store_of_an_older_hopscope(before: int) -> str:
+    """The start of a script: the store at sys.argv[1] as a hopscope that knew the migrations before
+    `before` left it (those applied and recorded), open as `client`."""
+    return _OLDER_STORE.replace("BEFORE", str(before))
+
+
+_UPGRADE = (
+    _store_of_an_older_hopscope(22)
+    + """
+import time
+from storage.trace_reader import TraceReader
 for part in range(3):  # parts written before the projection existed
     client.command(
         "INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName) "
@@ -179,6 +192,7 @@ assert reader._has_projection()
 spans = reader.get_trace("trace-7")
 assert sorted(s.name for s in spans) == ["op-0"] * 10 + ["op-1"] * 10 + ["op-2"] * 10, [s.name for s in spans]
 """
+)
 
 
 def test_a_store_written_before_the_trace_id_projection_gets_it_for_its_old_parts(tmp_path):
@@ -187,19 +201,11 @@ def test_a_store_written_before_the_trace_id_projection_gets_it_for_its_old_part
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-_LOGS_UPGRADE = """
-import sys, time
-from storage.connection import connect
+_LOGS_UPGRADE = (
+    _store_of_an_older_hopscope(24)
+    + """
+import time
 from storage.log_reader import LogReader
-from storage.migrations import applied_versions, latest_version, load_migrations, migrate
-
-client = connect("chdb://" + sys.argv[1])
-assert applied_versions(client) == set()
-for m in load_migrations(7):
-    if m.version < 24:
-        for statement in m.statements:
-            client.command(statement)
-        client.command("INSERT INTO hopscope_schema_migrations (Version, Name) VALUES ({v:UInt32}, {n:String})", parameters={"v": m.version, "n": m.name})
 client.command("INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName) "
                "SELECT now64(9) - 60, 'trace-' || toString(number), 'root', 'svc', 'op' FROM numbers(500)")
 for part in range(3):  # parts written before the projection existed
@@ -222,6 +228,7 @@ reader = LogReader(client)
 assert reader._has_projection()
 assert [r.body for r in reader.of_trace("trace-7").records] == ["line 0"] * 10 + ["line 1"] * 10 + ["line 2"] * 10
 """
+)
 
 
 def test_a_store_written_before_the_logs_trace_id_projection_gets_it_for_its_old_parts(tmp_path):
@@ -230,22 +237,14 @@ def test_a_store_written_before_the_logs_trace_id_projection_gets_it_for_its_old
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-_METRICS_UPGRADE = """
-import sys, uuid
-from storage.connection import connect
-from storage.migrations import applied_versions, load_migrations, migrate
+_METRICS_UPGRADE = (
+    _store_of_an_older_hopscope(23)
+    + """
+import uuid
 from storage.model.metrics import METRIC_COLUMNS
 from storage.otlp_schema import delimited, insert_settings
 from tests.storage.corpus import corpus
 from tests.storage.test_clickhouse_conversion import _select
-
-client = connect("chdb://" + sys.argv[1])
-assert applied_versions(client) == set()
-for m in load_migrations(7):
-    if m.version < 23:
-        for statement in m.statements:
-            client.command(statement)
-        client.command("INSERT INTO hopscope_schema_migrations (Version, Name) VALUES ({v:UInt32}, {n:String})", parameters={"v": m.version, "n": m.name})
 bodies = [delimited(request.SerializeToString()) for signal, _, request, python_path in corpus()
           if signal == "metrics" and not python_path]
 
@@ -269,6 +268,7 @@ after = land()  # one conversion, then five views sorting its rows
 for table in METRIC_COLUMNS:
     assert after[table] == before[table], table
 """
+)
 
 
 def test_a_store_upgraded_to_one_metric_conversion_writes_the_same_rows(tmp_path):
