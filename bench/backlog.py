@@ -24,7 +24,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.otlp_load import MAKERS  # noqa: E402
+from bench.scratch import scratch_dir  # noqa: E402
 
 CUTS = ("greedy16", "equal")
 RECORDS = 5000
@@ -52,7 +52,7 @@ def one(signal: str, cut: str, bodies: int) -> dict:
 
     request: dict[str, type[Message]] = {"traces": ExportTraceServiceRequest, "logs": ExportLogsServiceRequest,
                                          "metrics": ExportMetricsServiceRequest}  # fmt: skip
-    tmp = tempfile.mkdtemp(prefix="hopscope-backlog-")
+    tmp = scratch_dir("hopscope-backlog-")
     client = connect("chdb://" + tmp + "/clickhouse")
     migrate(client, 7)
     encoder = row_encoder(client, 7)

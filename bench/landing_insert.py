@@ -15,7 +15,6 @@ import argparse
 import json
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.otlp_load import MAKERS, TABLES  # noqa: E402
+from bench.scratch import scratch_dir  # noqa: E402
 from storage.connection import connect  # noqa: E402
 from storage.migrations import migrate  # noqa: E402
 from storage.otlp_schema import LANDING_TABLES, delimited, insert_settings  # noqa: E402
@@ -38,7 +38,7 @@ def main() -> None:
                         help="a ClickHouse setting for the inserts, over the inserter's own (repeatable)")  # fmt: skip
     args = parser.parse_args()
     table = LANDING_TABLES[args.signal]
-    client = connect("chdb://" + tempfile.mkdtemp(prefix="hopscope-landing-"))
+    client = connect("chdb://" + scratch_dir("hopscope-landing-"))
     migrate(client, 7)
     bodies = [delimited(MAKERS[args.signal](args.records, seed)) for seed in range(args.bodies)]
     settings = insert_settings(table, sum(map(len, bodies)) // len(bodies))

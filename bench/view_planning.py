@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.otlp_load import MAKERS  # noqa: E402
+from bench.scratch import scratch_dir  # noqa: E402
 from storage.connection import connect  # noqa: E402
 from storage.migrations import load_migrations, migrate  # noqa: E402
 from storage.otlp_schema import LANDING_TABLES, delimited, insert_settings  # noqa: E402
@@ -58,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    client = connect("chdb://" + tempfile.mkdtemp(prefix="hopscope-planning-"))
+    client = connect("chdb://" + scratch_dir("hopscope-planning-"))
     migrate(client, 7)
     client.command(PLAIN_ATTRIBUTES)
     for signal, (version, view) in VIEWS.items():

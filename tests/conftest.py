@@ -3,7 +3,9 @@ one data directory for the whole test process (chDB allows one path per process)
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -16,9 +18,13 @@ from collector.settings import Settings
 from storage.connection import connect
 from storage.migrations import migrate
 
+# This test process's scratch directories, removed when it exits (a run used to leave ~1,000 behind).
+_SCRATCH = Path(tempfile.mkdtemp(prefix="hopscope-test-"))
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
+
 # Where a running demo records itself for `hopscope fault` (hopscope_cli.demo.pointer_file): a
 # directory of this test run, not the user's.
-os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="hopscope-state-")
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="state-", dir=_SCRATCH)
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +49,7 @@ def service_name() -> str:
 def make_settings(storage_url: str, **overrides) -> Settings:
     """Settings for an in-process collector on the test store, its write-ahead log in a fresh
     directory unless `data_dir` is given."""
-    overrides.setdefault("data_dir", Path(tempfile.mkdtemp(prefix="hopscope-test-")))
+    overrides.setdefault("data_dir", Path(tempfile.mkdtemp(prefix="data-", dir=_SCRATCH)))
     overrides.setdefault("grpc_port", 0)  # several in-process collectors may run at once
     return Settings(clickhouse_url=storage_url, flush_interval_seconds=0.05, **overrides)
 
