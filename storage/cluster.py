@@ -13,6 +13,8 @@ table names work on a cluster (nothing above storage changes):
   created as it is on every node (the collector inserts into the node it is connected to), and its
   view writes to the `Distributed` table, so the spans it makes are sharded by trace like any other.
 - SQL functions are created on every node; a view is dropped on every node.
+- a backfill (`INSERT INTO T SELECT … FROM S`) runs between the Distributed tables: with
+  `parallel_distributed_insert_select = 2` each shard copies its own rows into its own `T_local`.
 - `ALTER TABLE T ADD COLUMN` runs on both, so the Distributed table reads the new column too;
   settings, skip indexes and projections apply to the `_local` table (a Distributed table has
   none); the non-replicated deduplication window is not needed (replicated tables deduplicate
@@ -38,6 +40,9 @@ _CREATE_VIEW = re.compile(
 )
 _ALTER = re.compile(r"^ALTER TABLE (?P<name>\w+) (?P<action>.*)$", re.S)
 _DROP_VIEW = re.compile(r"^DROP VIEW IF EXISTS (?P<name>\w+)$")
+_INSERT_SELECT = re.compile(
+    r"^INSERT INTO (?P<target>\w+) \((?P<columns>[^)]*)\)\s*SELECT\b.*\bFROM (?P<source>\w+)\b", re.S
+)
 _CREATE_FUNCTION = re.compile(r"^CREATE FUNCTION IF NOT EXISTS (?P<name>\w+) (?P<rest>AS .*)$", re.S)
 _LANDING = re.compile(r"^otlp_\w+_in$")
 # What only a MergeTree table has: a Distributed table takes column changes, not these.
@@ -74,6 +79,10 @@ def for_cluster(statement: str, cluster: str, database: str) -> list[str]:
             f"CREATE MATERIALIZED VIEW IF NOT EXISTS {match['name']} {on} TO {match['target']}_local"
             f"{match['select']}{match['source']}_local{match['rest']}"
         ]
+    if _INSERT_SELECT.match(statement):
+        # Between Distributed tables, with parallel_distributed_insert_select = 2 (the connection's
+        # CLUSTER_SETTINGS): every shard copies its own rows into its own table.
+        return [statement]
     if match := _ALTER.match(statement):
         name, action = match["name"], match["action"]
         if "non_replicated_deduplication_window" in action:

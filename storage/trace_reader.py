@@ -133,16 +133,15 @@ WHERE TraceId IN {trace_ids:Array(String)}
 )
 
 
-# Traces with a span linking to one of these traces (consumers of their messages). The links' bloom
-# filter is checked before reading rather than granule by granule while reading (ClickHouse's
-# default): 4.9 ms instead of 17.5 over two hours of 10 M spans a day in 1,024-span granules,
-# 6.4 instead of 7.3 in 8,192 (docs/benchmarks.md).
+# Traces with a span linking to one of these traces (consumers of their messages), from the links
+# sorted by the trace they point to (migration 025): a binary search instead of the Links.TraceId
+# bloom filter of every granule within the window (docs/benchmarks.md).
 _LINKING_TRACES = """
-SELECT DISTINCT TraceId FROM otel_traces
-WHERE Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({until:Int64})
-  AND hasAny(Links.TraceId, {trace_ids:Array(String)}) AND NOT has({trace_ids:Array(String)}, TraceId)
+SELECT DISTINCT TraceId FROM otel_traces_links
+WHERE LinkedTraceId IN {trace_ids:Array(String)}
+  AND Timestamp >= fromUnixTimestamp64Nano({since:Int64}) AND Timestamp <= fromUnixTimestamp64Nano({until:Int64})
+  AND NOT has({trace_ids:Array(String)}, TraceId)
 LIMIT {limit:UInt32}
-SETTINGS use_skip_indexes_on_data_read = 0
 """
 
 _TRACE_SEARCH = """

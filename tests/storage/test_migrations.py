@@ -33,7 +33,7 @@ def test_migrations_are_recorded_and_idempotent(ch):
     assert applied_versions(ch) == {m.version for m in load_migrations(7)}
     assert migrate(ch, ttl_days=7) == []  # second run: nothing to do
     assert is_current(ch)
-    assert latest_version() == 24
+    assert latest_version() == 25
 
 
 def test_all_exporter_tables_exist(ch):
@@ -237,6 +237,42 @@ def test_a_store_written_before_the_logs_trace_id_projection_gets_it_for_its_old
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+_LINKS_UPGRADE = (
+    _store_of_an_older_hopscope(25)
+    + """
+from core.types import TimeRange
+from storage.trace_reader import TraceReader
+# A producer's trace, and spans of three consumer traces linking to it (one twice), stored before
+# migration 025; one more links to a trace no one asks for.
+client.command("INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName) "
+               "SELECT now64(9) - 600, 'producer', 'send', 'shop', 'publish'")
+client.command("INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName, `Links.TraceId`, `Links.SpanId`) "
+               "SELECT now64(9) - 590 + number, 'consumer-' || toString(number % 3), toString(number), 'worker', 'process', "
+               "[if(number = 3, 'elsewhere', 'producer')], ['send'] FROM numbers(4)")
+client.command("INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName) "
+               "SELECT now64(9) - number, 'filler-' || toString(number), 'x', 'svc', 'op' FROM numbers(20000)")
+assert [m.version for m in migrate(client, 7)] == list(range(25, latest_version() + 1))
+now = client.query("SELECT toUnixTimestamp64Nano(now64(9))").result_rows[0][0]
+hour = 3600 * 10**9
+reader = TraceReader(client)
+assert sorted(reader.linking_traces(["producer"], TimeRange(now - hour, now), 10)) == ["consumer-0", "consumer-1", "consumer-2"]
+assert reader.linking_traces(["elsewhere"], TimeRange(now - hour, now), 10) == ["consumer-0"]
+# Spans stored after the migration are found through its view.
+client.command("INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName, `Links.TraceId`, `Links.SpanId`) "
+               "SELECT now64(9), 'consumer-new', 'c', 'worker', 'process', ['producer'], ['send']")
+assert sorted(reader.linking_traces(["producer"], TimeRange(now - hour, now + hour), 10)) == [
+    "consumer-0", "consumer-1", "consumer-2", "consumer-new"]
+assert client.query("SELECT count() FROM system.data_skipping_indices WHERE table = 'otel_traces' AND name = 'idx_link_trace_id'").result_rows[0][0] == 0
+"""
+)
+
+
+def test_links_stored_before_the_links_table_are_found_after_the_upgrade(tmp_path):
+    done = subprocess.run([sys.executable, "-c", _LINKS_UPGRADE, str(tmp_path / "clickhouse")], capture_output=True,
+                          text=True, timeout=180, cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 _METRICS_UPGRADE = (
     _store_of_an_older_hopscope(23)
     + """
@@ -261,7 +297,7 @@ def land():
 
 before = land()  # the five views of migration 016
 assert all(before.values()), {t: len(r) for t, r in before.items()}
-assert [m.version for m in migrate(client, 7)] == [23, 24]
+assert [m.version for m in migrate(client, 7)] == list(range(23, latest_version() + 1))
 views = {r[0] for r in client.query("SELECT name FROM system.tables WHERE engine = 'MaterializedView'").result_rows}
 assert "otlp_metrics_in_points_mv" in views and "otlp_metrics_in_gauge_mv" not in views, views
 after = land()  # one conversion, then five views sorting its rows

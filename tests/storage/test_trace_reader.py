@@ -6,7 +6,7 @@ import os
 import time
 
 from core.types import TimeRange
-from storage.trace_reader import _TRACE_SPANS, TraceQuery, TraceReader
+from storage.trace_reader import _LINKING_TRACES, _TRACE_SPANS, TraceQuery, TraceReader
 from tests.analysis.scenarios import ERROR, S, to_request
 
 PB = {"Content-Type": "application/x-protobuf"}
@@ -55,6 +55,38 @@ def test_a_trace_is_found_through_the_trace_id_projection_not_the_days_bloom_fil
     )
     assert "trace_id_order" in plan and "idx_trace_id" not in plan, plan
     assert [s.name for s in TraceReader(ch).get_trace(trace_ids[1])] == ["GET /1"]
+
+
+def test_traces_linking_to_a_trace_are_found_by_the_links_key(ch, service_name):
+    # Consumers' spans link to their producers' traces; 30,000 of them so that the links table holds
+    # several granules for the key to narrow (migration 025).
+    producers = [f"{service_name}-p{n}" for n in range(1000)]
+    ch.command("INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName, `Links.TraceId`, `Links.SpanId`) "
+               "SELECT now64(9) - number % 600, {s:String} || '-c' || toString(number), 'c', {s:String}, 'process', "
+               "[{s:String} || '-p' || toString(number % 1000)], ['send'] FROM numbers(30000)",
+               parameters={"s": service_name})  # fmt: skip
+    now = time.time_ns()
+    reader = TraceReader(ch)
+    found = reader.linking_traces([producers[7]], TimeRange(now - 3600 * 10**9, now + 60 * 10**9), 100)
+    assert sorted(found) == sorted(f"{service_name}-c{n}" for n in range(7, 30000, 1000))
+    assert len(reader.linking_traces([producers[7]], TimeRange(now - 3600 * 10**9, now), 5)) == 5  # the limit
+    # A trace whose span links within the trace is not its own consumer; a window before the links finds none.
+    ch.command("INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName, `Links.TraceId`, `Links.SpanId`) "
+               "SELECT now64(9), {t:String}, 'self', {s:String}, 'retry', [{t:String}], ['first']",
+               parameters={"s": service_name, "t": producers[8]})  # fmt: skip
+    assert producers[8] not in reader.linking_traces(
+        [producers[8]], TimeRange(now - 3600 * 10**9, now + 60 * 10**9), 100
+    )
+    assert len(reader.linking_traces([producers[8]], TimeRange(now - 3600 * 10**9, now + 60 * 10**9), 100)) == 30
+    assert reader.linking_traces([producers[7]], TimeRange(now - 7200 * 10**9, now - 3600 * 10**9), 5) == []
+    params = {"trace_ids": [producers[7]], "since": now - 3600 * 10**9, "until": now, "limit": 100}
+    plan = "\n".join(
+        row[0] for row in ch.query("EXPLAIN indexes = 1 " + _LINKING_TRACES, parameters=params).result_rows
+    )
+    assert "otel_traces_links" in plan and "binary search" in plan, plan
+    key = plan[plan.index("PrimaryKey") :]
+    selected, total = (int(n) for n in key.split("Granules: ", 1)[1].split()[0].split("/"))
+    assert selected < total, key
 
 
 def test_failing_traces_carry_the_derived_columns(collector, ch, service_name):
