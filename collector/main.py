@@ -46,6 +46,7 @@ from collector.pipeline import IngestPipeline
 from collector.selfmetrics import SelfMetrics
 from collector.settings import Settings
 from collector.shedding import BackgroundYield, InflightBudget
+from core.allocator import fix_mmap_threshold
 from diagnosis.analyzer import ChainAnalyzer
 from storage.chain_store import ChainStore
 from storage.leases import LeaseKeeper
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        fix_mmap_threshold()  # large buffers given back when freed (core.allocator)
         private_data_dir(settings.data_dir)
         store = await run_in_threadpool(open_store, _store_options(settings))
         app.state.store = store
