@@ -35,7 +35,7 @@ flags override the environment; the defaults below apply last.
 - insert_lanes: INSERTs run at once, each on its own engine session (2). One INSERT keeps about one
   core busy; two lanes of 16 MiB moved a backlog ~1.5 times as fast as one of 32 MiB in the same
   memory (bench/ingest.py). ClickHouse's memory for inserts grows with the lanes and the runs' size
-  (the collector's peak RSS at the defaults: 0.8–1.0 GiB, docs/deploy.md).
+  (the collector's peak RSS at the defaults: 0.80–0.95 GiB, docs/deploy.md).
 - alert_rules_file: a YAML file of alert rules, channels and silences, validated at start-up.
 - alerts, alert_interval_seconds: evaluate alert rules and deliver webhooks in this collector
   (true, every 30 s); with several collectors on one ClickHouse, the holder of a lease does.
