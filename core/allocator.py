@@ -5,10 +5,10 @@ given back when freed; below it, from its heaps, which keep freed memory for lat
 moves up to the size of each such block freed, up to 32 MiB: once the inserter has freed a 24 MiB
 INSERT, every request body, segment slice and converted block under 24 MiB comes from the heaps,
 which the traffic leaves fragmented. Under a log flood the collector's RSS then carried 100-200 MiB
-freed by Python (peak 950-1,045 MiB; 230-370 MiB of anonymous memory after the burst, where
-ClickHouse accounted for 30). A fixed threshold of 4 MiB keeps the large buffers on mappings of
-their own (peak 855-870 MiB, 210-230 MiB after) at no measured cost in records/s; 256 KiB lowered
-the peak as much but cost ~5 % of the records/s (docs/benchmarks.md).
+freed by Python (peak 854-1,045 MiB; 224-371 MiB of anonymous memory after the burst, where
+ClickHouse accounted for ~30). A fixed threshold of 4 MiB keeps the large buffers on mappings of
+their own (peak 836-876 MiB, ~220 MiB after) with records/s within the noise; 256 KiB lowered the
+peak as much but cost ~5 % of the records/s (docs/benchmarks.md).
 """
 
 from __future__ import annotations
