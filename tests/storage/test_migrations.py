@@ -167,6 +167,27 @@ def _store_of_an_older_hopscope(before: int) -> str:
     return _OLDER_STORE.replace("BEFORE", str(before))
 
 
+def _run_on_a_fresh_store(script: str, tmp_path: Path) -> None:
+    """Runs `script` in a process of its own (one embedded store per process) on a store under
+    `tmp_path`; its assertions fail the test."""
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "clickhouse")], capture_output=True,
+                          text=True, timeout=180, cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+# The end of a script: waits for the background MATERIALIZE of TABLE's TraceId projection and checks
+# that every active part has it.
+_PROJECTION_BUILT = """
+deadline = time.monotonic() + 60
+while client.query("SELECT count() FROM system.mutations WHERE table = 'TABLE' AND NOT is_done").result_rows[0][0]:
+    assert time.monotonic() < deadline, "the projection was not built"
+    time.sleep(0.2)
+parts = client.query("SELECT count() FROM system.parts WHERE table = 'TABLE' AND active").result_rows[0][0]
+built = client.query("SELECT count() FROM system.projection_parts WHERE table = 'TABLE' AND name = 'trace_id_order' AND active").result_rows[0][0]
+assert parts >= 1 and built == parts, (parts, built)
+"""
+
+
 _UPGRADE = (
     _store_of_an_older_hopscope(22)
     + """
@@ -180,13 +201,9 @@ for part in range(3):  # parts written before the projection existed
 before = TraceReader(client)  # no projection yet: the trace's bounds and the bloom filter find it
 assert not before._has_projection() and len(before.spans("trace-7")) == 30
 assert [m.version for m in migrate(client, 7)] == list(range(22, latest_version() + 1))
-deadline = time.monotonic() + 60
-while client.query("SELECT count() FROM system.mutations WHERE table = 'otel_traces' AND NOT is_done").result_rows[0][0]:
-    assert time.monotonic() < deadline, "the projection was not built"
-    time.sleep(0.2)
-parts = client.query("SELECT count() FROM system.parts WHERE table = 'otel_traces' AND active").result_rows[0][0]
-built = client.query("SELECT count() FROM system.projection_parts WHERE table = 'otel_traces' AND name = 'trace_id_order' AND active").result_rows[0][0]
-assert parts >= 1 and built == parts, (parts, built)
+"""
+    + _PROJECTION_BUILT.replace("TABLE", "otel_traces")
+    + """
 reader = TraceReader(client)
 assert reader._has_projection()
 spans = reader.get_trace("trace-7")
@@ -196,9 +213,7 @@ assert sorted(s.name for s in spans) == ["op-0"] * 10 + ["op-1"] * 10 + ["op-2"]
 
 
 def test_a_store_written_before_the_trace_id_projection_gets_it_for_its_old_parts(tmp_path):
-    done = subprocess.run([sys.executable, "-c", _UPGRADE, str(tmp_path / "clickhouse")], capture_output=True,
-                          text=True, timeout=180, cwd=ROOT)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+    _run_on_a_fresh_store(_UPGRADE, tmp_path)
 
 
 _LOGS_UPGRADE = (
@@ -217,13 +232,9 @@ before = LogReader(client)  # no projection yet: the trace's bounds and the bloo
 assert not before._has_projection()
 assert [r.body for r in before.of_trace("trace-7").records] == ["line 0"] * 10 + ["line 1"] * 10 + ["line 2"] * 10
 assert [m.version for m in migrate(client, 7)] == list(range(24, latest_version() + 1))
-deadline = time.monotonic() + 60
-while client.query("SELECT count() FROM system.mutations WHERE table = 'otel_logs' AND NOT is_done").result_rows[0][0]:
-    assert time.monotonic() < deadline, "the projection was not built"
-    time.sleep(0.2)
-parts = client.query("SELECT count() FROM system.parts WHERE table = 'otel_logs' AND active").result_rows[0][0]
-built = client.query("SELECT count() FROM system.projection_parts WHERE table = 'otel_logs' AND name = 'trace_id_order' AND active").result_rows[0][0]
-assert parts >= 1 and built == parts, (parts, built)
+"""
+    + _PROJECTION_BUILT.replace("TABLE", "otel_logs")
+    + """
 reader = LogReader(client)
 assert reader._has_projection()
 assert [r.body for r in reader.of_trace("trace-7").records] == ["line 0"] * 10 + ["line 1"] * 10 + ["line 2"] * 10
@@ -232,9 +243,7 @@ assert [r.body for r in reader.of_trace("trace-7").records] == ["line 0"] * 10 +
 
 
 def test_a_store_written_before_the_logs_trace_id_projection_gets_it_for_its_old_parts(tmp_path):
-    done = subprocess.run([sys.executable, "-c", _LOGS_UPGRADE, str(tmp_path / "clickhouse")], capture_output=True,
-                          text=True, timeout=180, cwd=ROOT)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+    _run_on_a_fresh_store(_LOGS_UPGRADE, tmp_path)
 
 
 _LINKS_UPGRADE = (
@@ -268,9 +277,7 @@ assert client.query("SELECT count() FROM system.data_skipping_indices WHERE tabl
 
 
 def test_links_stored_before_the_links_table_are_found_after_the_upgrade(tmp_path):
-    done = subprocess.run([sys.executable, "-c", _LINKS_UPGRADE, str(tmp_path / "clickhouse")], capture_output=True,
-                          text=True, timeout=180, cwd=ROOT)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+    _run_on_a_fresh_store(_LINKS_UPGRADE, tmp_path)
 
 
 _METRICS_UPGRADE = (
@@ -310,6 +317,4 @@ for table in METRIC_COLUMNS:
 def test_a_store_upgraded_to_one_metric_conversion_writes_the_same_rows(tmp_path):
     """Migration 023 replaces 016's five metric views: the same requests give the same rows before
     and after it, in every metric table."""
-    done = subprocess.run([sys.executable, "-c", _METRICS_UPGRADE, str(tmp_path / "clickhouse")], capture_output=True,
-                          text=True, timeout=180, cwd=ROOT)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+    _run_on_a_fresh_store(_METRICS_UPGRADE, tmp_path)
