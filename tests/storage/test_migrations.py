@@ -33,7 +33,7 @@ def test_migrations_are_recorded_and_idempotent(ch):
     assert applied_versions(ch) == {m.version for m in load_migrations(7)}
     assert migrate(ch, ttl_days=7) == []  # second run: nothing to do
     assert is_current(ch)
-    assert latest_version() == 25
+    assert latest_version() == 26
 
 
 def test_all_exporter_tables_exist(ch):
@@ -318,3 +318,43 @@ def test_a_store_upgraded_to_one_metric_conversion_writes_the_same_rows(tmp_path
     """Migration 023 replaces 016's five metric views: the same requests give the same rows before
     and after it, in every metric table."""
     _run_on_a_fresh_store(_METRICS_UPGRADE, tmp_path)
+
+
+# Inserts of ~15 MB of columns (over ClickHouse's 10 MiB default for a wide part) into the spans' and
+# the log records' tables of a store before migration 026 and after it; the format of each part.
+_PART_FORMAT = (
+    _store_of_an_older_hopscope(26)
+    + """
+import os
+
+
+def insert_and_read_formats(tag):
+    client.command(
+        "INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName, SpanAttributes) "
+        "SELECT now64(9), toString(number), toString(number), {tag:String}, 'op', map('payload', repeat('x', 600)) "
+        "FROM numbers(25000)", parameters={"tag": tag})
+    client.command(
+        "INSERT INTO otel_logs (Timestamp, ServiceName, Body) "
+        "SELECT now64(9), {tag:String}, repeat('y', 600) FROM numbers(25000)", parameters={"tag": tag})
+    return {table: client.query(
+        f"SELECT p.part_type, p.data_uncompressed_bytes FROM system.parts AS p WHERE p.table = '{table}' AND p.active "
+        f"AND p.name IN (SELECT DISTINCT _part FROM {table} WHERE ServiceName = {{tag:String}})",
+        parameters={"tag": tag}).result_rows for table in ("otel_traces", "otel_logs")}
+
+before = insert_and_read_formats("before")
+assert all(parts == [("Wide", parts[0][1])] and parts[0][1] > 10 * 2**20 for parts in before.values()), before
+assert [m.version for m in migrate(client, 7)] == [26]
+after = insert_and_read_formats("after")
+assert all(parts == [("Compact", parts[0][1])] and parts[0][1] > 10 * 2**20 for parts in after.values()), after
+files = {kind: sum(len(files) for _, _, files in os.walk(client.query(
+             "SELECT path FROM system.parts WHERE table = 'otel_traces' AND active AND part_type = {k:String}",
+             parameters={"k": kind}).result_rows[0][0])) for kind in ("Wide", "Compact")}
+assert files["Compact"] * 5 < files["Wide"], files
+"""
+)
+
+
+def test_inserts_are_written_as_compact_parts_after_the_upgrade(tmp_path):
+    """Migration 026: an insert's part holds its columns in one file (compact) up to 128 MiB, where
+    ClickHouse's default wrote two files per column stream from 10 MiB (~150 files a span part)."""
+    _run_on_a_fresh_store(_PART_FORMAT, tmp_path)
