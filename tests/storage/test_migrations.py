@@ -322,7 +322,7 @@ def test_a_store_upgraded_to_one_metric_conversion_writes_the_same_rows(tmp_path
 
 # Inserts of ~15 MB of columns (over ClickHouse's 10 MiB default for a wide part) into the spans' and
 # the log records' tables of a store before migration 026 and after it; the format of each part:
-# spans compact after it, log records wide as before.
+# an insert's spans compact after it, log records wide as before, and a merge's spans wide.
 _PART_FORMAT = (
     _store_of_an_older_hopscope(26)
     + """
@@ -354,11 +354,15 @@ files = {kind: sum(len(files) for _, _, files in os.walk(client.query(
              "SELECT path FROM system.parts WHERE table = 'otel_traces' AND active AND part_type = {k:String}",
              parameters={"k": kind}).result_rows[0][0])) for kind in ("Wide", "Compact")}
 assert files["Compact"] * 5 < files["Wide"], files
+client.command("OPTIMIZE TABLE otel_traces FINAL")
+merged = client.query("SELECT part_type, level FROM system.parts WHERE table = 'otel_traces' AND active").result_rows
+assert [kind for kind, level in merged if level > 0] == ["Wide"] and len(merged) == 1, merged
 """
 )
 
 
 def test_inserts_are_written_as_compact_parts_after_the_upgrade(tmp_path):
-    """Migration 026: an insert's part of spans holds its columns in one file (compact) up to 128 MiB,
-    where ClickHouse's default wrote two files per column stream from 10 MiB (~150 files a part)."""
+    """Migration 026: an insert's part of spans holds its columns in one file (compact), where
+    ClickHouse's default wrote two files per column stream from 10 MiB (~150 files a part); parts
+    made by merges stay wide (scans of a few columns read them faster)."""
     _run_on_a_fresh_store(_PART_FORMAT, tmp_path)
