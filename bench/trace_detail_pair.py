@@ -27,12 +27,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.ingest import _threads  # noqa: E402
 from hopscope_cli.processes import free_port, stop_process, wait_http_ok  # noqa: E402
 
 
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds of a collector (every thread, and its worker processes if any)."""
+    return sum(seconds for _, seconds in _threads(pid).values())
 
 
 def _start(checkout: Path, data: Path) -> tuple[subprocess.Popen, str]:
