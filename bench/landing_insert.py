@@ -66,14 +66,12 @@ def _without(client, signal: str, what: str) -> None:
     elif what == "side-views":
         for name, _, _ in _views_from(client, stored):
             client.command(f"DROP VIEW {name}")
-    elif what in ("skip-indexes", "projections"):
+    else:  # skip-indexes, projections (argparse allows nothing else)
         catalog, kind = ("data_skipping_indices", "INDEX") if what == "skip-indexes" else ("projections", "PROJECTION")
         for table in stored:
             for (name,) in client.query(f"SELECT name FROM system.{catalog} WHERE database = currentDatabase() "
                                         "AND table = {t:String}", parameters={"t": table}).result_rows:  # fmt: skip
                 client.command(f"ALTER TABLE {table} DROP {kind} {name}")
-    else:
-        raise SystemExit(f"--without: unknown {what!r}")
 
 
 def main() -> None:
@@ -109,11 +107,11 @@ def main() -> None:
         raise SystemExit(f"{records} records sent, {stored - 10} stored")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     merge = None
-    if args.merge:
-        merge = time.process_time()
+    if args.merge and stored:
+        started = time.process_time()
         for name in TABLES[args.signal]:
             client.command(f"OPTIMIZE TABLE {name} FINAL")
-        merge = round((time.process_time() - merge) / max(1, stored) * 1e6, 2) if stored else None
+        merge = round((time.process_time() - started) / stored * 1e6, 2)
     single = []
     for body in bodies[:8]:
         started = time.perf_counter()
