@@ -19,9 +19,10 @@ Per run and signal:
    pipelines), are ClickHouse's work; the rest is the collector's own.
 4. The same requests, the same senders, to `rotel-agent --exporter blackhole` (pip package
    `rotel`, installed on first use): its acknowledgements/s and server CPU per record.
-5. Traces only: the raw insert ceiling, in a fresh process and data directory: the same spans,
-   pre-encoded in Native, inserted straight into otel_traces (each insert with its own token), on
-   as many sessions at once as the collector's inserter uses (`--lanes`).
+5. The raw insert ceiling, in a fresh process and data directory: the same records, converted in
+   Python beforehand and encoded in Native, inserted straight into the signal's tables (rounds of
+   ~20,000 records, an INSERT a table, each with its own token), on as many sessions at once as the
+   collector's inserter uses (`--lanes`).
 Prints a table with min/median/max over the runs.
 """
 
@@ -43,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.otlp_load import MAKERS, TABLES, make_request  # noqa: E402
+from bench.otlp_load import MAKERS, TABLES  # noqa: E402
 from hopscope_cli.collector_process import CollectorProcess  # noqa: E402
 from hopscope_cli.processes import free_port, query_data_dir, stop_process  # noqa: E402
 from storage.store import StoreOptions  # noqa: E402
@@ -277,33 +278,37 @@ def run_rotel(signal: str, payloads: list[bytes], per_request: int, args) -> dic
 # -- the raw insert ceiling -------------------------------------------------------------------------
 
 
-def storage_ceiling(data_dir: str, duration: float, spans: int, count: int, lanes: int = 1) -> dict:
-    """Runs in its own process (one chDB path per process): prepared Native blocks of ~20,000 rows
-    inserted into otel_traces, nothing else, from `lanes` threads at once (a session each, as the
-    collector's inserter does)."""
-    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
+def storage_ceiling(signal: str, data_dir: str, duration: float, records: int, count: int, lanes: int = 1) -> dict:
+    """Runs in its own process (one chDB path per process): the signal's records converted in Python
+    beforehand and Native-encoded, inserted straight into its tables, nothing else, from `lanes`
+    threads at once (a session each, as the collector's inserter does). A round is ~20,000 records,
+    one INSERT a table (metrics: one a point type)."""
     from storage.connection import connect
+    from storage.ingest import row_encoder
     from storage.migrations import migrate
-    from storage.model import spans_to_batch
-    from storage.native import NativeEncoder, read_schema
+    from storage.otlp_schema import REQUEST_CLASSES
 
-    payloads = [make_request(spans, seed) for seed in range(count)]
     client = connect("chdb://" + data_dir)
     migrate(client, 7)
-    encoder = NativeEncoder(read_schema(client, ["otel_traces"]))
-    blocks = [encoder.encode(spans_to_batch(ExportTraceServiceRequest.FromString(p))[0]) for p in payloads]
-    per_insert = max(1, 20_000 // spans)
-    batch = b"".join(blocks[i % count].data for i in range(per_insert))
+    encoder = row_encoder(client, 7, clickhouse_converts=False)
+    converted = [encoder.rows(signal, REQUEST_CLASSES[signal].FromString(MAKERS[signal](records, seed)))
+                 for seed in range(count)]  # fmt: skip
+    per_round = max(1, 20_000 // records)
+    tables: dict[tuple[str, tuple[str, ...]], list[bytes]] = {}
+    for i in range(per_round):
+        for block in converted[i % count].blocks:
+            tables.setdefault((block.table, block.columns), []).append(block.data)
+    batches = [(table, columns, b"".join(data)) for (table, columns), data in tables.items()]
     sessions = [client] + [connect("chdb://" + data_dir) for _ in range(lanes - 1)]
     started = time.monotonic()
 
     def insert(lane: int) -> None:
-        inserts = 0
+        rounds = 0
         while time.monotonic() - started < duration:
-            sessions[lane].raw_insert("otel_traces", blocks[0].columns, insert_block=batch, fmt="Native",
-                                      settings={"insert_deduplication_token": f"ceiling-{lane}-{inserts}"})  # fmt: skip
-            inserts += 1
+            for table, columns, batch in batches:
+                sessions[lane].raw_insert(table, columns, insert_block=batch, fmt="Native",
+                                          settings={"insert_deduplication_token": f"ceiling-{lane}-{rounds}"})  # fmt: skip
+            rounds += 1
 
     threads = [threading.Thread(target=insert, args=(lane,)) for lane in range(lanes)]
     for thread in threads:
@@ -311,7 +316,7 @@ def storage_ceiling(data_dir: str, duration: float, spans: int, count: int, lane
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    stored = client.query("SELECT count() FROM otel_traces").result_rows[0][0]
+    stored = sum(client.query(f"SELECT count() FROM {table}").result_rows[0][0] for table in TABLES[signal])
     return {"rate": stored / elapsed}
 
 
@@ -351,13 +356,12 @@ def main() -> None:
                 peer = run_rotel(signal, payloads, args.per_request, args)
                 results[signal]["rotel"].append(peer)
                 print(f"run {run + 1} {signal}: rotel {json.dumps({k: round(v, 2) for k, v in peer.items()})}")
-            if signal == "traces":
-                with tempfile.TemporaryDirectory(prefix="hopscope-ceiling-") as tmp, \
-                        mp.get_context("spawn").Pool(1) as pool:  # fmt: skip
-                    lanes = args.lanes or StoreOptions.insert_lanes
-                    ceiling = pool.apply(storage_ceiling, (tmp + "/db", args.duration, args.per_request, 4, lanes))
-                results[signal]["ceiling"].append(ceiling)
-                print(f"run {run + 1} {signal}: raw insert ceiling {ceiling['rate']:,.0f} rows/s ({lanes} lanes)")
+            with tempfile.TemporaryDirectory(prefix="hopscope-ceiling-") as tmp, \
+                    mp.get_context("spawn").Pool(1) as pool:  # fmt: skip
+                lanes = args.lanes or StoreOptions.insert_lanes
+                ceiling = pool.apply(storage_ceiling, (signal, tmp + "/db", args.duration, args.per_request, 4, lanes))
+            results[signal]["ceiling"].append(ceiling)
+            print(f"run {run + 1} {signal}: raw insert ceiling {ceiling['rate']:,.0f} rows/s ({lanes} lanes)")
     print(f"\n{args.senders} senders x {args.per_request} records/request, {args.duration:.0f} s, {args.runs} runs "
           "(min / median / max)")  # fmt: skip
     for signal in signals:
