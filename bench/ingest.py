@@ -202,6 +202,8 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
             env["HOPSCOPE_INSERT_MAX_BYTES"] = str(args.insert_mib * 1024**2)
         if args.lanes is not None:
             env["HOPSCOPE_INSERT_LANES"] = str(args.lanes)
+        if args.segment_mib is not None:
+            env["HOPSCOPE_WAL_SEGMENT_BYTES"] = str(args.segment_mib * 1024**2)
         collector = CollectorProcess(Path(tmp) / "data", env=env).start()
         assert collector.proc is not None
         pid = collector.proc.pid
@@ -343,6 +345,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="HOPSCOPE_INGEST_WORKERS")
     parser.add_argument("--insert-mib", type=int, default=None, help="HOPSCOPE_INSERT_MAX_BYTES, in MiB")
     parser.add_argument("--lanes", type=int, default=None, help="HOPSCOPE_INSERT_LANES (the ceiling uses as many)")
+    parser.add_argument("--segment-mib", type=int, default=None, help="HOPSCOPE_WAL_SEGMENT_BYTES, in MiB")
     args = parser.parse_args()
     signals = args.signals.split(",")
     results: dict[str, dict[str, list[dict]]] = {s: {"hopscope": [], "rotel": [], "ceiling": []} for s in signals}

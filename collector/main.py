@@ -94,6 +94,7 @@ def _store_options(settings: Settings) -> StoreOptions:
         clickhouse_converts=settings.clickhouse_converts,
         insert_max_bytes=settings.insert_max_bytes,
         insert_lanes=settings.insert_lanes,
+        wal_segment_bytes=settings.wal_segment_bytes,
     )
 
 

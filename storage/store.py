@@ -51,6 +51,7 @@ class StoreOptions:
     clickhouse_converts: bool = True  # ClickHouse decodes OTLP itself where it can (storage.ingest)
     insert_max_bytes: int = 24 * 1024**2  # one INSERT's data at most (its memory in ClickHouse)
     insert_lanes: int = 2  # INSERTs at once, each on its own session (memory: lanes x insert_max_bytes)
+    wal_segment_bytes: int = 32 * 1024**2  # a backlog is moved a segment at a time, cut into runs
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,10 @@ class Store:
         self._alert_client = connect(options.url, self._cluster)
         self.encoder: RowEncoder = row_encoder(writer_client, options.retention_days, options.clickhouse_converts)
         self.wal = WriteAheadLog(
-            options.wal_dir, max_bytes=options.wal_max_bytes, min_free_bytes=options.wal_min_free_bytes
+            options.wal_dir,
+            max_bytes=options.wal_max_bytes,
+            min_free_bytes=options.wal_min_free_bytes,
+            segment_max_bytes=options.wal_segment_bytes,
         )
         # Records are at most `retention` old or a day ahead (storage.ingest): that many daily
         # partitions, and a few to spare, may be in one insert.

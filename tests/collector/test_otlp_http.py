@@ -249,6 +249,24 @@ def test_body_over_the_limit_and_gzip_bomb_get_413(storage_url, ch, service_name
     assert _count(ch, service_name) == 2
 
 
+def test_the_write_ahead_log_starts_a_new_segment_at_the_configured_size(storage_url, ch, service_name):
+    """HOPSCOPE_WAL_SEGMENT_BYTES: a backlog is moved a segment at a time, so the segment's size
+    sets how large inserts can get (docs/deploy.md)."""
+    request = _spans(service_name, 200)
+    for span in request.resource_spans[0].scope_spans[0].spans:
+        span.attributes.add(key="payload", value=AnyValue(string_value="x" * 6000))
+    body = request.SerializeToString()
+    assert len(body) > 1024**2
+    app = create_app(make_settings(storage_url, wal_segment_bytes=1024**2))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        store = client.app.state.store
+        store.inserter.stop()  # nothing moves on: the log's segments show
+        for _ in range(3):
+            assert client.post("/v1/traces", content=body, headers=PB).status_code == 200
+        assert store.wal.stats().segments == 3  # each request filled a segment of 1 MiB
+    assert _count(ch, service_name) == 600  # and every request stored once it moved on (at shutdown)
+
+
 def test_logs_with_structured_body(collector, ch, service_name):
     request = ExportLogsServiceRequest()
     rl = request.resource_logs.add()

@@ -81,3 +81,14 @@ def test_the_budget_refuses_at_once_and_room_comes_back_when_a_segment_is_remove
     with pytest.raises(WalClosed):
         wal.append([_block(2)])
     assert len(WriteAheadLog(tmp_path).open().sealed()) == 1  # close() sealed what it held
+
+
+def test_a_segment_is_sealed_once_it_reaches_its_size(tmp_path):
+    wal = WriteAheadLog(tmp_path, segment_max_bytes=5_000).open()
+    for i in range(12):
+        wal.append([_block(i, 1000)]).result(5)
+    sealed = wal.sealed()
+    assert len(sealed) == 2 and wal.stats().segments == 3  # 5 records a segment, 2 in the active one
+    assert [len(read_records(segment.path)[0]) for segment in sealed] == [5, 5]
+    assert all(5_000 <= segment.path.stat().st_size < 6_100 for segment in sealed)
+    wal.close()
