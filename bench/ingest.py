@@ -22,7 +22,8 @@ Per run and signal:
 5. The raw insert ceiling, in a fresh process and data directory: the same records, converted in
    Python beforehand and encoded in Native, inserted straight into the signal's tables (rounds of
    ~20,000 records, an INSERT a table, each with its own token), on as many sessions at once as the
-   collector's inserter uses (`--lanes`).
+   collector's inserter uses (`--lanes`): rows/s, and CPU a row (the process's, every thread);
+   the ratios of hopscope's rate to it and of the CPU a record (the ceiling's over hopscope's).
 Prints a table with min/median/max over the runs.
 """
 
@@ -302,7 +303,7 @@ def storage_ceiling(signal: str, data_dir: str, duration: float, records: int, c
             tables.setdefault((block.table, block.columns), []).append(block.data)
     batches = [(table, columns, b"".join(data)) for (table, columns), data in tables.items()]
     sessions = [client] + [connect("chdb://" + data_dir) for _ in range(lanes - 1)]
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
 
     def insert(lane: int) -> None:
         rounds = 0
@@ -317,9 +318,9 @@ def storage_ceiling(signal: str, data_dir: str, duration: float, records: int, c
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu  # every thread: ClickHouse's too
     stored = sum(client.query(f"SELECT count() FROM {table}").result_rows[0][0] for table in TABLES[signal])
-    return {"rate": stored / elapsed}
+    return {"rate": stored / elapsed, "cpu_us": cpu / max(stored, 1) * 1e6}
 
 
 # -- report -----------------------------------------------------------------------------------------
@@ -364,7 +365,8 @@ def main() -> None:
                 lanes = args.lanes or StoreOptions.insert_lanes
                 ceiling = pool.apply(storage_ceiling, (signal, tmp + "/db", args.duration, args.per_request, 4, lanes))
             results[signal]["ceiling"].append(ceiling)
-            print(f"run {run + 1} {signal}: raw insert ceiling {ceiling['rate']:,.0f} rows/s ({lanes} lanes)")
+            print(f"run {run + 1} {signal}: raw insert ceiling {ceiling['rate']:,.0f} rows/s at "
+                  f"{ceiling['cpu_us']:.1f} us CPU a row ({lanes} lanes)")  # fmt: skip
     print(f"\n{args.senders} senders x {args.per_request} records/request, {args.duration:.0f} s, {args.runs} runs "
           "(min / median / max)")  # fmt: skip
     for signal in signals:
@@ -387,8 +389,11 @@ def main() -> None:
             print(f"  rotel server CPU us/record       {_spread([r['cpu_us'] for r in peers])}")
         if ceilings:
             ratios = [h["rate"] / c["rate"] for h, c in zip(hops, ceilings, strict=False)]
+            by_cpu = [c["cpu_us"] / h["cpu_us"] for h, c in zip(hops, ceilings, strict=False)]
             print(f"  raw insert ceiling rows/s        {_spread([c['rate'] for c in ceilings])}")
+            print(f"  raw insert ceiling CPU us/row    {_spread([c['cpu_us'] for c in ceilings])}")
             print(f"  ratio hopscope / ceiling         {_spread(ratios, 2)}")
+            print(f"  ... by CPU a record (ceiling's / hopscope's) {_spread(by_cpu, 2)}")
         if not all(r["stored_ok"] for r in hops):
             print("  WARNING: a run stored a different count than it acknowledged", file=sys.stderr)
 
