@@ -6,6 +6,7 @@ already accepted is written before the app stops.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -53,6 +54,8 @@ from storage.leases import LeaseKeeper
 from storage.secret_box import SecretBox
 from storage.store import Store, StoreOptions, open_store
 from storage.trace_reader import TraceReader
+
+log = logging.getLogger("hopscope.collector")
 
 _ROUTERS = (
     otlp_http.router,
@@ -139,6 +142,8 @@ def create_app(settings: Settings | None = None, alert_config: AlertConfig | Non
         alert_config = load_config_file(settings.alert_rules_file)
 
     check_exposure(settings)
+    if advice := settings.insert_advice():
+        log.warning(advice)
     keys = KeyRing(env_tokens(*(t.get_secret_value() for t in (settings.ingest_tokens, settings.read_tokens,
                                                                 settings.admin_tokens))), None)  # fmt: skip
 

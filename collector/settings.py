@@ -41,6 +41,8 @@ flags override the environment; the defaults below apply last.
   inserts of ~16 MiB. Larger inserts spend less on each insert's fixed cost and on merges where
   memory allows: 64 MiB segments with insert_max_bytes 48 MiB (inserts of ~32 MiB) stored 4–17 %
   more spans a second in a burst, at a peak RSS of ~1.1 GiB instead of ~0.85 (docs/deploy.md).
+  With insert_max_bytes at a segment's size or more, each segment goes in as one INSERT on one
+  lane: the collector warns at start-up.
 - alert_rules_file: a YAML file of alert rules, channels and silences, validated at start-up.
 - alerts, alert_interval_seconds: evaluate alert rules and deliver webhooks in this collector
   (true, every 30 s); with several collectors on one ClickHouse, the holder of a lease does.
@@ -124,6 +126,16 @@ class Settings(BaseSettings):
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key go together")
         return self
+
+    def insert_advice(self) -> str | None:
+        """Why the inserter would leave lanes idle as configured (logged at start-up), or None."""
+        if self.insert_lanes > 1 and self.insert_max_bytes >= self.wal_segment_bytes:
+            return (
+                f"HOPSCOPE_INSERT_MAX_BYTES ({self.insert_max_bytes}) is not below HOPSCOPE_WAL_SEGMENT_BYTES "
+                f"({self.wal_segment_bytes}): a backlog goes in one INSERT a segment, on one of the "
+                f"{self.insert_lanes} lanes; raise the segment size with it (docs/deploy.md)"
+            )
+        return None
 
     @property
     def has_tokens(self) -> bool:
