@@ -132,8 +132,8 @@ class Settings(BaseSettings):
         if self.insert_lanes > 1 and self.insert_max_bytes >= self.wal_segment_bytes:
             return (
                 f"HOPSCOPE_INSERT_MAX_BYTES ({self.insert_max_bytes}) is not below HOPSCOPE_WAL_SEGMENT_BYTES "
-                f"({self.wal_segment_bytes}): a backlog goes in one INSERT a segment, on one of the "
-                f"{self.insert_lanes} lanes; raise the segment size with it (docs/deploy.md)"
+                f"({self.wal_segment_bytes}): a segment of the write-ahead log mostly goes in as one INSERT, "
+                f"on one of the {self.insert_lanes} lanes; raise the segment size with it (docs/deploy.md)"
             )
         return None
 

@@ -270,7 +270,7 @@ def test_the_write_ahead_log_starts_a_new_segment_at_the_configured_size(storage
 def test_inserts_as_large_as_a_segment_are_pointed_out_at_start_up(storage_url, caplog):
     with caplog.at_level("WARNING", logger="hopscope.collector"):
         create_app(make_settings(storage_url, insert_max_bytes=48 * 1024**2))
-    assert "one INSERT a segment, on one of the 2 lanes" in caplog.text
+    assert "goes in as one INSERT, on one of the 2 lanes" in caplog.text
     caplog.clear()
     with caplog.at_level("WARNING", logger="hopscope.collector"):
         create_app(make_settings(storage_url, insert_max_bytes=48 * 1024**2, wal_segment_bytes=64 * 1024**2))
