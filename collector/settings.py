@@ -42,8 +42,8 @@ flags override the environment; the defaults below apply last.
   memory allows: 64 MiB segments with insert_max_bytes 48 MiB (inserts of ~32 MiB) stored 4–17 %
   more spans a second in a burst, at a peak RSS of ~1,100 MiB instead of ~850 (metric points:
   +17 % at ~1,200 MiB; docs/deploy.md).
-  With insert_max_bytes at a segment's size or more, each segment goes in as one INSERT on one
-  lane: the collector warns at start-up.
+  With insert_max_bytes at a segment's size or more, a segment mostly goes in as one INSERT, on
+  one lane: the collector warns at start-up.
 - alert_rules_file: a YAML file of alert rules, channels and silences, validated at start-up.
 - alerts, alert_interval_seconds: evaluate alert rules and deliver webhooks in this collector
   (true, every 30 s); with several collectors on one ClickHouse, the holder of a lease does.
@@ -76,6 +76,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.connection import embedded_url
+from storage.wal import SEGMENT_MAX_BYTES
 
 
 class Settings(BaseSettings):
@@ -112,7 +113,7 @@ class Settings(BaseSettings):
     clickhouse_converts: bool = True
     insert_max_bytes: int = Field(24 * 1024**2, ge=1024**2, le=1024**3)
     insert_lanes: int = Field(2, ge=1, le=16)
-    wal_segment_bytes: int = Field(32 * 1024**2, ge=1024**2, le=1024**3)
+    wal_segment_bytes: int = Field(SEGMENT_MAX_BYTES, ge=1024**2, le=1024**3)
     ingest_tokens: SecretStr = SecretStr("")
     read_tokens: SecretStr = SecretStr("")
     admin_tokens: SecretStr = SecretStr("")

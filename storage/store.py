@@ -33,7 +33,7 @@ from storage.migrations import is_current, migrate
 from storage.service_edges import EdgeRollup
 from storage.service_reader import ServiceReader
 from storage.trace_reader import TraceReader
-from storage.wal import WriteAheadLog
+from storage.wal import SEGMENT_MAX_BYTES, WriteAheadLog
 
 log = logging.getLogger("hopscope.storage")
 
@@ -51,7 +51,7 @@ class StoreOptions:
     clickhouse_converts: bool = True  # ClickHouse decodes OTLP itself where it can (storage.ingest)
     insert_max_bytes: int = 24 * 1024**2  # one INSERT's data at most (its memory in ClickHouse)
     insert_lanes: int = 2  # INSERTs at once, each on its own session (memory: lanes x insert_max_bytes)
-    wal_segment_bytes: int = 32 * 1024**2  # a backlog is moved a segment at a time, cut into runs
+    wal_segment_bytes: int = SEGMENT_MAX_BYTES  # a backlog is moved a segment at a time, cut into runs
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,10 @@ _BLOCK = struct.Struct("<HHIIQ")  # table length, format length, columns length,
 _BLOCK_NATIVE_ONLY = struct.Struct("<HIIQ")  # table length, columns length, rows, data length
 _SUFFIX = ".wal"
 
+# A segment is sealed once it holds this much (HOPSCOPE_WAL_SEGMENT_BYTES): a backlog is inserted a
+# segment at a time, so it bounds how large inserts get.
+SEGMENT_MAX_BYTES = 32 * 1024**2
+
 
 def encode_record(blocks: list[Block]) -> bytes:
     parts = [struct.pack("<H", len(blocks))]
@@ -133,7 +137,7 @@ class WriteAheadLog:
         *,
         max_bytes: int = 4 * 1024**3,
         min_free_bytes: int = 256 * 1024**2,
-        segment_max_bytes: int = 32 * 1024**2,
+        segment_max_bytes: int = SEGMENT_MAX_BYTES,
     ) -> None:
         self.directory = Path(directory)
         self._max_bytes = max_bytes
