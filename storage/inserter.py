@@ -1,9 +1,10 @@
 """The inserter: moves the write-ahead log into ClickHouse, in large batches, exactly once.
 
-Every `interval` seconds (or when woken) a pass seals the active segment and inserts each sealed
-segment with one INSERT per table, all of the segment's rows of that table in it (cut into runs of
-at most `max_insert_bytes`, which bounds ClickHouse's memory when a backlog is moved: as few as
-that allows, of about equal size, `_runs`). A segment is removed only after every table of it is in
+Every `interval` seconds, or at once when the log has filled a segment, a pass seals the active
+segment (unless sealed ones already wait) and inserts each sealed segment with one INSERT per
+table, all of the segment's rows of that table in it (cut into runs of at most
+`max_insert_bytes`, which bounds ClickHouse's memory when a backlog is moved: as few as that
+allows, of about equal size, `_runs`). A segment is removed only after every table of it is in
 the store.
 
 Exactly once: each INSERT carries a deduplication token made of this log's instance id, the
@@ -145,6 +146,10 @@ class Inserter:
         self.stats = InserterStats()
         self._thread = PeriodicThread("hopscope-inserter", self._tick, interval)
         self._interval = interval
+        # A segment that fills up starts a pass at once (or the next one right after the pass in
+        # progress) instead of waiting out the interval: under a burst the log fills a segment in
+        # a fraction of a second, and each second-long pause was a second the lanes stood idle.
+        wal.when_full(self._segment_full)
 
     def start(self) -> None:
         self._thread.start()
@@ -166,6 +171,10 @@ class Inserter:
                 time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))  # the store refuses: not too fast
         return True
 
+    def _segment_full(self) -> None:
+        if not self._failed_passes:  # a failing store keeps its backoff
+            self.wake()
+
     def _tick(self) -> float:
         progressed = self.run_once()
         if progressed or not self._wal.stats().records:
@@ -175,10 +184,13 @@ class Inserter:
         return min(30.0, self._interval * 2**self._failed_passes)
 
     def run_once(self) -> bool:
-        """One pass over every sealed segment; True when nothing is left failing."""
+        """One pass over every sealed segment (the active one is sealed first when none waits); True
+        when nothing is left failing."""
         with self._pass_lock:
             current = _Pass()
-            for segment in self._wal.seal():
+            # While sealed segments wait (a backlog), the active one fills up to its size and seals
+            # itself: sealed early it would go in as one smaller INSERT, on one lane.
+            for segment in self._wal.sealed() or self._wal.seal():
                 self._insert_segment(segment, current)
                 if current.store_down:
                     break

@@ -7,9 +7,10 @@ Contract:
   acknowledged. The future fails with WalClosed during shutdown.
 - `append` refuses at once (WalFull, nothing written) when the log already holds `max_bytes`, or
   the disk has less than `min_free_bytes` free: the caller answers 503 with Retry-After.
-- Records live in numbered segment files. The inserter (`storage.inserter`) seals the active
-  segment, inserts sealed ones into ClickHouse and removes a segment only after all of it was
-  inserted. A crash loses nothing that was acknowledged: on open, every segment on disk is sealed
+- Records live in numbered segment files. A segment is sealed once it reaches its size (and
+  `when_full`'s listener is told), or when the inserter (`storage.inserter`) seals the active one;
+  the inserter inserts sealed segments into ClickHouse and removes a segment only after all of it
+  was inserted. A crash loses nothing that was acknowledged: on open, every segment on disk is sealed
   and inserted again (the inserts carry deduplication tokens, so what was inserted before the
   crash is not inserted twice). A record torn by the crash (never acknowledged) is cut off.
 
@@ -29,6 +30,7 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,6 +162,7 @@ class WriteAheadLog:
         self._free_checked = 0.0
         self._free = 1 << 62
         self.instance = ""
+        self._on_full: Callable[[], None] | None = None
         self._thread = threading.Thread(target=self._run, name="hopscope-wal", daemon=True)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -269,6 +272,8 @@ class WriteAheadLog:
                 self._appended += len(batch)
             if self._sizes[seq] >= self._segment_max:
                 self._seal_active()
+                if self._on_full is not None:
+                    self._on_full()
 
     def _start_segment(self) -> None:
         # Segment numbers are never used twice, across restarts too: they name the inserts'
@@ -294,6 +299,11 @@ class WriteAheadLog:
                 active.path.unlink(missing_ok=True)
 
     # -- for the inserter ------------------------------------------------------------------
+
+    def when_full(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (quick, on the log's writer thread) each time a segment is sealed because
+        it reached its size: a segment is waiting to be inserted."""
+        self._on_full = callback
 
     def seal(self) -> list[Segment]:
         """Seal the active segment (if it holds anything); returns every sealed segment, oldest first."""

@@ -3,6 +3,7 @@ data quarantined while everyone else's goes in, an outage ridden out with nothin
 
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
@@ -12,7 +13,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from storage.batch import Block
 from storage.ingest import row_encoder
 from storage.inserter import Inserter
-from storage.wal import WriteAheadLog
+from storage.wal import WriteAheadLog, encode_record
 
 DAY = 86_400 * 10**9
 
@@ -180,6 +181,45 @@ def test_a_small_batch_is_converted_in_python_and_a_large_one_by_clickhouse(ch, 
         wal.append(encoder.rows("traces", _spans(service_name, 40)).blocks).result(5)
     assert inserter.run_once() and inserter.stats.python_converted == 2  # 120 spans: the landing view
     assert _span_count(ch, service_name) == (200, 200)
+
+
+def test_a_segment_that_fills_up_is_inserted_without_waiting_for_the_interval(ch, tmp_path, service_name):
+    """Under a burst the log fills a segment in a fraction of a second: the pass starts then, not
+    at the next interval (the lanes stood idle for up to an interval after each pass)."""
+    wal = WriteAheadLog(tmp_path, segment_max_bytes=4_000).open()
+    encoder = row_encoder(ch, 7, clickhouse_converts=False)
+    inserter = Inserter(wal, ch, interval=60)
+    inserter.start()  # its first pass finds nothing; the next is a minute away
+    try:
+        time.sleep(0.5)
+        blocks = encoder.rows("logs", _logs(service_name, 20)).blocks
+        fill = math.ceil(4_000 / len(encode_record(blocks)))  # the last of these seals the segment
+        for _ in range(fill):
+            wal.append(blocks).result(5)
+        sent = 20 * fill
+        deadline = time.monotonic() + 20
+        while _count(ch, service_name) < sent and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _count(ch, service_name) == sent
+        assert wal.stats().records == 0
+    finally:
+        inserter.stop()
+
+
+def test_a_backlog_leaves_the_active_segment_to_fill_up(ch, tmp_path, service_name):
+    """While sealed segments wait, a pass inserts them and leaves the active segment open (sealed
+    early it would go in as a smaller INSERT on one lane); with none waiting, it is sealed and goes in."""
+    wal = WriteAheadLog(tmp_path, segment_max_bytes=4_000).open()
+    encoder = row_encoder(ch, 7, clickhouse_converts=False)
+    while len(wal.sealed()) < 2:
+        wal.append(encoder.rows("logs", _logs(service_name, 20)).blocks).result(5)
+    wal.append(encoder.rows("logs", _logs(service_name, 20)).blocks).result(5)
+    backlog = wal.stats().records - 1
+    inserter = Inserter(wal, ch)
+    assert inserter.run_once()
+    assert _count(ch, service_name) == 20 * backlog and wal.stats().records == 1
+    assert inserter.run_once()
+    assert _count(ch, service_name) == 20 * (backlog + 1) and wal.stats().records == 0
 
 
 # -- several INSERTs at once (lanes) --------------------------------------------------------------
