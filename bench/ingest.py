@@ -186,13 +186,18 @@ def _peak_rss_mib(pid: int) -> float:
 # -- hopscope ---------------------------------------------------------------------------------------
 
 
-def _wal_records(url: str) -> int:
-    import httpx
-
-    return httpx.get(url + "/readyz", timeout=30).json()["wal"]["records"]
+def _wal_records(client, url: str) -> int:
+    """Records still in the write-ahead log, from /metrics (the collector's counters in memory:
+    /readyz asks ClickHouse too, and asked ten times a second it competed with the inserts)."""
+    for line in client.get(url + "/metrics", timeout=30).text.splitlines():
+        if line.startswith("hopscope_wal_records "):
+            return int(float(line.split()[1]))
+    raise RuntimeError("the collector's /metrics has no hopscope_wal_records")
 
 
 def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> dict:
+    import httpx
+
     with tempfile.TemporaryDirectory(prefix="hopscope-bench-") as tmp:
         env = {"HOPSCOPE_LOG_LEVEL": "warning", "HOPSCOPE_FLUSH_INTERVAL_SECONDS": "1"}
         if args.python_conversion:
@@ -210,8 +215,9 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
         pid = collector.proc.pid
         before, started = _threads(pid), time.monotonic()
         sent = _send(collector.url + f"/v1/{signal}", args.duration, args.senders, payloads, per_request)
-        while _wal_records(collector.url):
-            time.sleep(0.1)
+        with httpx.Client() as client:  # one connection for the polling, not one a poll
+            while _wal_records(client, collector.url):
+                time.sleep(0.1)
         elapsed = time.monotonic() - started
         after = _threads(pid)
         cpu = _cpu_split(before, after, pid)
