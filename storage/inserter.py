@@ -150,6 +150,7 @@ class Inserter:
         # progress) instead of waiting out the interval: under a burst the log fills a segment in
         # a fraction of a second, and each second-long pause was a second the lanes stood idle.
         wal.when_full(self._segment_full)
+        self._left_active = False  # the last pass went over a backlog, leaving the active segment open
 
     def start(self) -> None:
         self._thread.start()
@@ -179,7 +180,9 @@ class Inserter:
         progressed = self.run_once()
         if progressed or not self._wal.stats().records:
             self._failed_passes = 0
-            return self._interval
+            # A pass over a backlog left the active segment open: the next pass (which seals it
+            # unless another segment filled meanwhile) follows at once, not an interval later.
+            return 0.0 if progressed and self._left_active else self._interval
         self._failed_passes += 1
         return min(30.0, self._interval * 2**self._failed_passes)
 
@@ -190,7 +193,9 @@ class Inserter:
             current = _Pass()
             # While sealed segments wait (a backlog), the active one fills up to its size and seals
             # itself: sealed early it would go in as one smaller INSERT, on one lane.
-            for segment in self._wal.sealed() or self._wal.seal():
+            backlog = self._wal.sealed()
+            self._left_active = bool(backlog)
+            for segment in backlog or self._wal.seal():
                 self._insert_segment(segment, current)
                 if current.store_down:
                     break

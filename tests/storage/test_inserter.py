@@ -222,6 +222,27 @@ def test_a_backlog_leaves_the_active_segment_to_fill_up(ch, tmp_path, service_na
     assert _count(ch, service_name) == 20 * (backlog + 1) and wal.stats().records == 0
 
 
+def test_the_segment_a_backlog_left_open_follows_it_without_waiting_for_the_interval(ch, tmp_path, service_name):
+    """The end of a burst: the last pass over the backlog leaves the active segment open; it goes in
+    right after, not an interval later."""
+    wal = WriteAheadLog(tmp_path, segment_max_bytes=4_000).open()
+    encoder = row_encoder(ch, 7, clickhouse_converts=False)
+    blocks = encoder.rows("logs", _logs(service_name, 20)).blocks
+    appended = math.ceil(4_000 / len(encode_record(blocks))) + 1  # a sealed segment and one record after it
+    for _ in range(appended):
+        wal.append(blocks).result(5)
+    assert len(wal.sealed()) == 1 and wal.stats().segments == 2
+    inserter = Inserter(wal, ch, interval=60)
+    inserter.start()
+    try:
+        deadline = time.monotonic() + 20
+        while wal.stats().records and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _count(ch, service_name) == 20 * appended and wal.stats().records == 0
+    finally:
+        inserter.stop()
+
+
 # -- several INSERTs at once (lanes) --------------------------------------------------------------
 
 
