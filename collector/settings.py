@@ -14,7 +14,8 @@ flags override the environment; the defaults below apply last.
   `ON CLUSTER`, `Replicated*MergeTree` tables and `Distributed` ones over them (storage.cluster).
 - retention_days: telemetry TTL in days (7).
 - max_body_bytes: largest OTLP request accepted, measured after decompression (16 MiB).
-- flush_interval_seconds: how often the inserter moves the write-ahead log into ClickHouse (1.0 s).
+- flush_interval_seconds: how often the inserter moves the write-ahead log into ClickHouse (1.0 s); a
+  segment that fills up goes at once.
 - wal_max_bytes: the write-ahead log's disk budget; past it (ClickHouse down for long) requests get
   503 (4 GiB). wal_min_free_bytes: nor is the disk filled past this much free space (256 MiB).
 - inflight_max_bytes: request bodies being read, decoded or logged at once; a request that would
