@@ -10,8 +10,8 @@ Contract:
 - Records live in numbered segment files. A segment is sealed once it reaches its size (and
   `when_full`'s listener is told), or when the inserter (`storage.inserter`) seals the active one;
   the inserter inserts sealed segments into ClickHouse and removes a segment only after all of it
-  was inserted. A crash loses nothing that was acknowledged: on open, every segment on disk is sealed
-  and inserted again (the inserts carry deduplication tokens, so what was inserted before the
+  was inserted. A crash loses nothing that was acknowledged: on open, every segment on disk is
+  sealed and inserted again (the inserts carry deduplication tokens, so what was inserted before the
   crash is not inserted twice). A record torn by the crash (never acknowledged) is cut off.
 
 Record layout: magic, payload length (u32), CRC-32 of the payload (u32), payload. The payload is
@@ -246,7 +246,7 @@ class WriteAheadLog:
                 if not batch and self._closing:
                     return
             try:
-                self._write(batch)
+                filled = self._write(batch)
             except Exception as exc:  # noqa: BLE001 - a disk error fails these requests, not the log
                 log.error("write-ahead log: append of %d records failed: %s", len(batch), exc)
                 for item in batch:
@@ -254,8 +254,14 @@ class WriteAheadLog:
                 continue
             for item in batch:
                 item.future.set_result(None)
+            if filled and self._on_full is not None:
+                try:
+                    self._on_full()
+                except Exception:  # noqa: BLE001 - the records are written; the listener's fault is its own
+                    log.exception("write-ahead log: the listener of a full segment failed")
 
-    def _write(self, batch: list[_Pending]) -> None:
+    def _write(self, batch: list[_Pending]) -> bool:
+        """Write and fsync `batch`; True when that filled the active segment (it is sealed then)."""
         with self._file_lock:
             if self._active is None or self._file is None:
                 self._start_segment()
@@ -272,8 +278,8 @@ class WriteAheadLog:
                 self._appended += len(batch)
             if self._sizes[seq] >= self._segment_max:
                 self._seal_active()
-                if self._on_full is not None:
-                    self._on_full()
+                return True
+            return False
 
     def _start_segment(self) -> None:
         # Segment numbers are never used twice, across restarts too: they name the inserts'

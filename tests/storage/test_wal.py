@@ -92,3 +92,19 @@ def test_a_segment_is_sealed_once_it_reaches_its_size(tmp_path):
     assert [len(read_records(segment.path)[0]) for segment in sealed] == [5, 5]
     assert all(5_000 <= segment.path.stat().st_size < 6_100 for segment in sealed)
     wal.close()
+
+
+def test_a_full_segment_is_announced_and_a_failing_listener_fails_no_append(tmp_path):
+    wal = WriteAheadLog(tmp_path, segment_max_bytes=5_000).open()
+    told: list[int] = []
+
+    def listener() -> None:
+        told.append(len(wal.sealed()))
+        raise RuntimeError("the listener's own fault")
+
+    wal.when_full(listener)
+    for i in range(12):
+        wal.append([_block(i, 1000)]).result(5)  # raises if the listener's error reached the append
+    assert told == [1, 2]  # once a segment, after it was sealed
+    assert wal.stats().records == 12 and wal.stats().appended == 12
+    wal.close()
