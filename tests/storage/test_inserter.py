@@ -191,7 +191,9 @@ def test_a_segment_that_fills_up_is_inserted_without_waiting_for_the_interval(ch
     inserter = Inserter(wal, ch, interval=60)
     inserter.start()  # its first pass finds nothing; the next is a minute away
     try:
-        time.sleep(0.5)
+        deadline = time.monotonic() + 20
+        while not inserter.stats.passes and time.monotonic() < deadline:
+            time.sleep(0.01)
         blocks = encoder.rows("logs", _logs(service_name, 20)).blocks
         fill = math.ceil(4_000 / len(encode_record(blocks)))  # the last of these seals the segment
         for _ in range(fill):
