@@ -195,9 +195,11 @@ def _peak_rss_mib(pid: int) -> float:
 def _wal_records(client, url: str) -> int:
     """Records still in the write-ahead log, from /metrics (the collector's counters in memory:
     /readyz asks ClickHouse too, and asked ten times a second it competed with the inserts)."""
-    for line in client.get(url + "/metrics", timeout=30).text.splitlines():
-        if line.startswith("hopscope_wal_records "):
-            return int(float(line.split()[1]))
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(client.get(url + "/metrics", timeout=30).text):
+        if family.name == "hopscope_wal_records":
+            return int(family.samples[0].value)
     raise RuntimeError("the collector's /metrics has no hopscope_wal_records")
 
 
