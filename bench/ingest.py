@@ -4,7 +4,7 @@ ceiling, all in the same run.
 
     python bench/ingest.py [--duration 15] [--runs 3] [--senders 16] [--per-request 5000]
                            [--signals traces,logs,metrics] [--no-rotel] [--data-on DIR]
-                           [--ceiling-records 20000]
+                           [--ceiling-records N]
 
 Per run and signal:
 1. Starts `hopscope collector` (embedded ClickHouse, fresh data directory) on a free port.
@@ -22,9 +22,15 @@ Per run and signal:
    `rotel`, installed on first use): its acknowledgements/s and server CPU per record.
 5. The raw insert ceiling, in a fresh process and data directory: the same records, converted in
    Python beforehand and encoded in Native, inserted straight into the signal's tables (rounds of
-   ~20,000 records, an INSERT a table, each with its own token), on as many sessions at once as the
+   as many records as one of the collector's INSERTs carries, `--ceiling-records` to choose: an
+   INSERT a table, each with its own token), on as many sessions at once as the
    collector's inserter uses (`--lanes`): rows/s, and CPU a row (the process's, every thread);
    the ratios of hopscope's rate to it and of the CPU a record (the ceiling's over hopscope's).
+6. A burst leaves parts for ClickHouse to merge, which a sustained load pays as it goes. The
+   ceiling's inserts end with much of that work to do (its window is its inserts alone), the
+   collector's after the drain with little. So both sides also wait until their merges caught up
+   (the `MergeMutate` threads idle for 3 s), and the same ratios are given with that time in the
+   rate and that CPU in the CPU a record.
 Prints a table with min/median/max over the runs.
 
 On a file system where creating files is dear (ext4 without a journal scans the inodes freed
@@ -182,6 +188,25 @@ def _background_idle(pid: int, window: float = 6.0, busy: float = 0.1, timeout: 
     return time.monotonic()
 
 
+def _merges_caught_up(pid: int, window: float = 3.0, busy: float = 0.02, timeout: float = 120.0) -> tuple[float, float]:
+    """Seconds until ClickHouse's merges (its `MergeMutate` threads in `pid`) caught up with the parts
+    written so far: the start of the first `window` seconds in which they used less than `busy` of a
+    core; and the CPU seconds they used meanwhile. A burst that ends leaves parts to merge, which a
+    sustained load would pay as it goes: both sides of the ratio are also measured with it paid."""
+    started = time.monotonic()
+    samples: list[tuple[float, float]] = []
+    while True:
+        used = sum(seconds for (name, seconds) in _threads(pid).values() if name == "MergeMutate")
+        now = time.monotonic()
+        samples.append((now, used))
+        old = [(t, u) for t, u in samples if t <= now - window]
+        if old and (used - old[-1][1]) < busy * (now - old[-1][0]):
+            return old[-1][0] - started, used - samples[0][1]
+        if now - started > timeout:
+            return now - started, used - samples[0][1]
+        time.sleep(0.25)
+
+
 def _peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -229,6 +254,7 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
         elapsed = time.monotonic() - started
         after = _threads(pid)
         cpu = _cpu_split(before, after, pid)
+        merges_s, merges_cpu = _merges_caught_up(pid)
         if args.threads:
             _print_threads(before, after, pid, records=max(sent["acked"], 1))
         rss_main = _peak_rss_mib(pid)
@@ -249,7 +275,9 @@ def run_hopscope(signal: str, payloads: list[bytes], per_request: int, args) -> 
             "clickhouse_cpu_us": cpu["clickhouse"] / max(records, 1) * 1e6, "rss_mib": rss, "rss_main_mib": rss_main,
             "ack_p50_ms": sent["ack_p50_ms"], "ack_p99_ms": sent["ack_p99_ms"], "refused": sent["refused"],
             "errors": sent["errors"], "stored_ok": stored == records, "catchup_s": catchup,
-            "cpu_all_us": cpu_all["total"] / max(records, 1) * 1e6, "rss_all_mib": rss_all}  # fmt: skip
+            "cpu_all_us": cpu_all["total"] / max(records, 1) * 1e6, "rss_all_mib": rss_all,
+            "merges_s": merges_s, "merged_rate": records / (elapsed + merges_s),
+            "merged_cpu_us": (cpu["total"] + merges_cpu) / max(records, 1) * 1e6}  # fmt: skip
 
 
 # -- Rotel (blackhole) ------------------------------------------------------------------------------
@@ -295,6 +323,19 @@ def run_rotel(signal: str, payloads: list[bytes], per_request: int, args) -> dic
 # -- the raw insert ceiling -------------------------------------------------------------------------
 
 
+def _insert_records(payloads: list[bytes], per_request: int, args) -> int:
+    """How many records one of the collector's INSERTs carries: a segment of the write-ahead log cut
+    into as few equal runs as the insert limit allows (storage.inserter), over the bytes a record
+    takes in these payloads. The ceiling's inserts are as large: each INSERT has a fixed cost (a part
+    a table, its side views' parts), and smaller ones would lower the ceiling (traces at 20,000
+    rows an insert: ~235,000 rows/s against ~287,000 at the collector's ~41,000, on a tmpfs)."""
+    segment = args.segment_mib * 1024**2 if args.segment_mib else StoreOptions.wal_segment_bytes
+    limit = args.insert_mib * 1024**2 if args.insert_mib else StoreOptions.insert_max_bytes
+    run_bytes = segment / -(-segment // limit)
+    record_bytes = sum(map(len, payloads)) / (len(payloads) * per_request)
+    return max(per_request, round(run_bytes / record_bytes))
+
+
 def storage_ceiling(signal: str, data_dir: str, duration: float, records: int, count: int, lanes: int = 1,
                     round_records: int = 20_000) -> dict:  # fmt: skip
     """Runs in its own process (one chDB path per process): the signal's records converted in Python
@@ -334,8 +375,10 @@ def storage_ceiling(signal: str, data_dir: str, duration: float, records: int, c
     for thread in threads:
         thread.join()
     elapsed, cpu = time.monotonic() - started, time.process_time() - cpu  # every thread: ClickHouse's too
+    merges_s, merges_cpu = _merges_caught_up(os.getpid())
     stored = sum(client.query(f"SELECT count() FROM {table}").result_rows[0][0] for table in TABLES[signal])
-    return {"rate": stored / elapsed, "cpu_us": cpu / max(stored, 1) * 1e6}
+    return {"rate": stored / elapsed, "cpu_us": cpu / max(stored, 1) * 1e6, "merges_s": merges_s,
+            "merged_rate": stored / (elapsed + merges_s), "merged_cpu_us": (cpu + merges_cpu) / max(stored, 1) * 1e6}  # fmt: skip
 
 
 # -- report -----------------------------------------------------------------------------------------
@@ -362,7 +405,9 @@ def main() -> None:
     parser.add_argument("--insert-mib", type=int, default=None, help="HOPSCOPE_INSERT_MAX_BYTES, in MiB")
     parser.add_argument("--lanes", type=int, default=None, help="HOPSCOPE_INSERT_LANES (the ceiling uses as many)")
     parser.add_argument("--segment-mib", type=int, default=None, help="HOPSCOPE_WAL_SEGMENT_BYTES, in MiB")
-    parser.add_argument("--ceiling-records", type=int, default=20_000, help="records a table an INSERT of the ceiling")
+    parser.add_argument("--ceiling-records", type=int, default=None,
+                        help="records a table an INSERT of the ceiling (default: as many as the collector's INSERTs "
+                             "carry, from the payloads' size and the log's segments)")  # fmt: skip
     parser.add_argument("--data-on", default=None,
                         help="the directory the collector's and the ceiling's data directories go in (default: the "
                              "system's temporary directory); a tmpfs takes the file system's noise out of both")  # fmt: skip
@@ -382,11 +427,15 @@ def main() -> None:
             with tempfile.TemporaryDirectory(prefix="hopscope-ceiling-", dir=args.data_on) as tmp, \
                     mp.get_context("spawn").Pool(1) as pool:  # fmt: skip
                 lanes = args.lanes or StoreOptions.insert_lanes
+                round_records = args.ceiling_records or _insert_records(payloads, args.per_request, args)
                 ceiling = pool.apply(storage_ceiling, (signal, tmp + "/db", args.duration, args.per_request, 4, lanes,
-                                                       args.ceiling_records))  # fmt: skip
+                                                       round_records))  # fmt: skip
             results[signal]["ceiling"].append(ceiling)
             print(f"run {run + 1} {signal}: raw insert ceiling {ceiling['rate']:,.0f} rows/s at "
-                  f"{ceiling['cpu_us']:.1f} us CPU a row ({lanes} lanes)")  # fmt: skip
+                  f"{ceiling['cpu_us']:.1f} us CPU a row ({lanes} lanes, {round_records:,} records an INSERT); "
+                  f"its merges caught up "
+                  f"{ceiling['merges_s']:.1f} s later: {ceiling['merged_rate']:,.0f} rows/s at "
+                  f"{ceiling['merged_cpu_us']:.1f} us")  # fmt: skip
     print(f"\n{args.senders} senders x {args.per_request} records/request, {args.duration:.0f} s, {args.runs} runs "
           "(min / median / max)")  # fmt: skip
     for signal in signals:
@@ -412,8 +461,17 @@ def main() -> None:
             by_cpu = [c["cpu_us"] / h["cpu_us"] for h, c in zip(hops, ceilings, strict=False)]
             print(f"  raw insert ceiling rows/s        {_spread([c['rate'] for c in ceilings])}")
             print(f"  raw insert ceiling CPU us/row    {_spread([c['cpu_us'] for c in ceilings])}")
+            merged = [h["merged_rate"] / c["merged_rate"] for h, c in zip(hops, ceilings, strict=False)]
+            merged_cpu = [c["merged_cpu_us"] / h["merged_cpu_us"] for h, c in zip(hops, ceilings, strict=False)]
             print(f"  ratio hopscope / ceiling         {_spread(ratios, 2)}")
             print(f"  ... by CPU a record (ceiling's / hopscope's) {_spread(by_cpu, 2)}")
+            print(f"  merges caught up s after: hopscope {_spread([h['merges_s'] for h in hops])}, "
+                  f"ceiling {_spread([c['merges_s'] for c in ceilings])}")  # fmt: skip
+            print(f"  ... records/s: hopscope {_spread([h['merged_rate'] for h in hops])}, "
+                  f"ceiling {_spread([c['merged_rate'] for c in ceilings])}")  # fmt: skip
+            print(f"  ... CPU us/record: hopscope {_spread([h['merged_cpu_us'] for h in hops])}, "
+                  f"ceiling {_spread([c['merged_cpu_us'] for c in ceilings])}")  # fmt: skip
+            print(f"  ratio with the merges caught up  {_spread(merged, 2)} (by CPU {_spread(merged_cpu, 2)})")
         if not all(r["stored_ok"] for r in hops):
             print("  WARNING: a run stored a different count than it acknowledged", file=sys.stderr)
 
