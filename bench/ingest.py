@@ -171,40 +171,38 @@ def _print_threads(before: dict, after: dict, main_pid: int, records: int) -> No
         print(f"    {label:40s} {seconds / records * 1e6:7.2f} us/record")
 
 
-def _background_idle(pid: int, window: float = 6.0, busy: float = 0.1, timeout: float = 180.0) -> float:
-    """When (monotonic) the collector's failure analysis caught up: the start of the first `window`
-    seconds (longer than its 5 s interval) in which its thread used less than `busy` of a core (its
-    passes then find nothing to analyse)."""
+def _idle_since(pid: int, thread: str, window: float, busy: float, timeout: float) -> tuple[float, float]:
+    """When (monotonic) the threads of `pid` whose name starts with `thread` went idle: the start of
+    the first `window` seconds in which they used less than `busy` of a core (or the timeout); and
+    the CPU seconds they used from the call to the last sample."""
     samples: list[tuple[float, float]] = []
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        used = sum(seconds for (name, seconds) in _threads(pid).values() if name.startswith("hopscope-analys"))
-        now = time.monotonic()
-        samples.append((now, used))
-        old = [(t, u) for t, u in samples if t <= now - window]
-        if old and (used - old[-1][1]) < busy * (now - old[-1][0]):
-            return old[-1][0]
-        time.sleep(0.25)
-    return time.monotonic()
-
-
-def _merges_caught_up(pid: int, window: float = 3.0, busy: float = 0.02, timeout: float = 120.0) -> tuple[float, float]:
-    """Seconds until ClickHouse's merges (its `MergeMutate` threads in `pid`) caught up with the parts
-    written so far: the start of the first `window` seconds in which they used less than `busy` of a
-    core; and the CPU seconds they used meanwhile. A burst that ends leaves parts to merge, which a
-    sustained load would pay as it goes: both sides of the ratio are also measured with it paid."""
-    started = time.monotonic()
-    samples: list[tuple[float, float]] = []
     while True:
-        used = sum(seconds for (name, seconds) in _threads(pid).values() if name == "MergeMutate")
+        used = sum(seconds for (name, seconds) in _threads(pid).values() if name.startswith(thread))
         now = time.monotonic()
         samples.append((now, used))
         old = [(t, u) for t, u in samples if t <= now - window]
         if old and (used - old[-1][1]) < busy * (now - old[-1][0]):
-            return old[-1][0] - started, used - samples[0][1]
-        if now - started > timeout:
-            return now - started, used - samples[0][1]
+            return old[-1][0], used - samples[0][1]
+        if now > deadline:
+            return now, used - samples[0][1]
         time.sleep(0.25)
+
+
+def _background_idle(pid: int) -> float:
+    """When (monotonic) the collector's failure analysis caught up: its thread idle for 6 s (longer
+    than its 5 s interval: its passes then find nothing to analyse)."""
+    return _idle_since(pid, "hopscope-analys", window=6.0, busy=0.1, timeout=180.0)[0]
+
+
+def _merges_caught_up(pid: int) -> tuple[float, float]:
+    """Seconds until ClickHouse's merges (its `MergeMutate` threads in `pid`) caught up with the parts
+    written so far (idle for 3 s), and the CPU seconds they used meanwhile. A burst that ends leaves
+    parts to merge, which a sustained load would pay as it goes: both sides of the ratio are also
+    measured with it paid."""
+    started = time.monotonic()
+    idle, cpu = _idle_since(pid, "MergeMutate", window=3.0, busy=0.02, timeout=120.0)
+    return idle - started, cpu
 
 
 def _peak_rss_mib(pid: int) -> float:
@@ -336,8 +334,8 @@ def _insert_records(payloads: list[bytes], per_request: int, args) -> int:
     return max(per_request, round(run_bytes / record_bytes))
 
 
-def storage_ceiling(signal: str, data_dir: str, duration: float, records: int, count: int, lanes: int = 1,
-                    round_records: int = 20_000) -> dict:  # fmt: skip
+def storage_ceiling(signal: str, data_dir: str, duration: float, records: int, count: int, lanes: int,
+                    round_records: int) -> dict:  # fmt: skip
     """Runs in its own process (one chDB path per process): the signal's records converted in Python
     beforehand and Native-encoded, inserted straight into its tables, nothing else, from `lanes`
     threads at once (a session each, as the collector's inserter does). A round is ~`round_records`
