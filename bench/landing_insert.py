@@ -92,7 +92,7 @@ def main() -> None:
     for what in args.without:
         _without(client, args.signal, what)
     bodies = [delimited(MAKERS[args.signal](args.records, seed)) for seed in range(args.bodies)]
-    settings = insert_settings(table, sum(map(len, bodies)) // len(bodies))
+    settings = insert_settings(table)
     settings.update(dict(setting.split("=", 1) for setting in args.setting))
     client.raw_insert(table, None, insert_block=delimited(MAKERS[args.signal](10, 999)), fmt="Protobuf",
                       settings=settings)  # fmt: skip

@@ -64,7 +64,7 @@ def main() -> None:
     for signal, (version, view) in VIEWS.items():
         table = LANDING_TABLES[signal]
         body = delimited(MAKERS[signal](10, 1))
-        settings = insert_settings(table, len(body))
+        settings = insert_settings(table)
         insert = _p50_ms(
             lambda t=table, b=body, s=settings: client.raw_insert(t, None, insert_block=b, fmt="Protobuf", settings=s),
             args.repeat,

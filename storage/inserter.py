@@ -369,7 +369,7 @@ class Inserter:
             "max_partitions_per_insert_block": self._max_partitions,
         }
         if fmt == "Protobuf":
-            settings.update(insert_settings(table, sum(len(b.data) for b in blocks) // max(1, len(blocks))))
+            settings.update(insert_settings(table))
         rows = sum(b.rows for b in blocks)
         started = time.monotonic()
         try:

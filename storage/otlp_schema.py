@@ -60,31 +60,26 @@ def undelimited(data: bytes) -> bytes:
     return data[at : at + length]
 
 
-def insert_settings(table: str, body_bytes: int = 0) -> dict[str, str | int]:
+def insert_settings(table: str) -> dict[str, str | int]:
     """The settings an INSERT of request bodies into landing `table` needs: the schema, inline, and
-    for traces and logs how many bodies the view converts at a time, from their mean size; for
-    metrics how many rows each step of the conversion makes at a time."""
+    how many rows each step of the view's conversion works on at a time."""
     signal = SIGNAL_OF_LANDING[table]
-    settings: dict[str, str | int] = {
+    return {
         "format_schema_source": "string",
         "format_schema": schema_text(signal),
         "format_schema_message_name": message_name(signal),
         "input_format_protobuf_oneof_presence": 1,
+        "max_block_size": METRIC_ROWS_PER_BLOCK if signal == "metrics" else RECORDS_PER_BLOCK,
     }
-    if signal in ("traces", "logs"):
-        settings["max_block_size"] = bodies_per_block(body_bytes)
-    else:
-        settings["max_block_size"] = METRIC_ROWS_PER_BLOCK
-    return settings
 
 
-# Traces and logs: the view converts ~8 MiB of bodies at a time. ClickHouse holds ~20 times the
-# bytes of a block while it converts it (peak RSS of two 16 MiB inserts at once: 700-730 MiB with
-# blocks of 1-4 bodies of 2.5 MB, 810-820 MiB with whole inserts in one block, the same spans/s);
-# a block has a fixed cost too (bodies of 1,000 spans: 15 % fewer spans/s in blocks of 4 than of
-# 16), so small bodies go many to a block (bench: docs/benchmarks.md).
-BLOCK_BYTES = 8 * 1024**2
-MAX_BODIES_PER_BLOCK = 256
+# Traces and logs: the view's ARRAY JOINs (resources, scopes, then records) emit chunks of about
+# this many rows, never splitting one scope's records, and every chunk pays a fixed cost for the
+# view's large expression (~2.5 ms). A bound in bodies instead (~8 MiB of them, until 2026-11-24)
+# made each chunk a single scope's records: spans of 500-span requests cost 39.5 µs a span instead
+# of 14.4, of 5,000-span requests 16.8 instead of 14.2. Chunks of ~8,000 records hold 30-60 MiB more
+# at the peak than chunks of 1,000 (docs/benchmarks.md).
+RECORDS_PER_BLOCK = 8192
 
 # Metrics: the conversion (migration 023) walks resources, scopes, metrics and points with ARRAY
 # JOINs, and max_block_size bounds the rows each of them works on at a time (the insert arrives as
@@ -94,13 +89,6 @@ MAX_BODIES_PER_BLOCK = 256
 # to 0.91-0.96 GiB for ~6 % of the points/s more (six alternating pairs, docs/benchmarks.md). Far
 # smaller is ruinous (with 016's views, 20,000 points took 11 s at 2 rows instead of 0.8).
 METRIC_ROWS_PER_BLOCK = 512
-
-
-def bodies_per_block(body_bytes: int) -> int:
-    """How many request bodies of `body_bytes` (their mean size) make one block for the view."""
-    if body_bytes <= 0:
-        return 16
-    return max(1, min(MAX_BODIES_PER_BLOCK, BLOCK_BYTES // body_bytes))
 
 
 _SCALARS = {

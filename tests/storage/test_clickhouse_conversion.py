@@ -140,6 +140,83 @@ def test_metrics_converted_a_few_rows_at_a_time_are_the_same_rows(fresh):
         assert actual == sorted(expected.get(table, []), key=repr), table
 
 
+@pytest.mark.parametrize("signal", ["traces", "logs"])
+def test_requests_converted_together_are_the_same_rows(fresh, signal):
+    """The inserter sends many requests in one INSERT, and the view converts ~8,000 records at a time
+    across them (storage.otlp_schema RECORDS_PER_BLOCK): the corpus's requests of a signal in one
+    insert make exactly the rows Python makes of them."""
+    requests = [request for s, _, request, python_path in corpus() if s == signal and not python_path]
+    expected: dict[str, list] = {}
+    for request in requests:
+        for table, rows in _python_batches(signal, request).items():
+            expected.setdefault(table, []).extend(rows)
+    for table in _EMPTIED[signal]:
+        fresh.command(f"TRUNCATE TABLE {table}")
+    settings = insert_settings(LANDING_TABLES[signal]) | {"insert_deduplication_token": uuid.uuid4().hex}
+    body = b"".join(delimited(request.SerializeToString()) for request in requests)
+    fresh.raw_insert(LANDING_TABLES[signal], None, insert_block=body, fmt="Protobuf", settings=settings)
+    for table, columns in _TABLES[signal].items():
+        actual = sorted(_comparable([list(row) for row in fresh.query(_select(table, columns)).result_rows]), key=repr)
+        assert len(actual) == len(expected[table]) > 0
+        assert actual == sorted(expected[table], key=repr), table
+
+
+# The landing views' ARRAY JOINs (migrations 014 and 015), down to one row a record.
+_RECORDS_OF = {
+    "traces": "(SELECT rs.scope_spans AS scopes FROM otlp_traces_in ARRAY JOIN resource_spans AS rs) "
+    "ARRAY JOIN scopes AS scope ARRAY JOIN scope.spans AS record",
+    "logs": "(SELECT rl.scope_logs AS scopes FROM otlp_logs_in ARRAY JOIN resource_logs AS rl) "
+    "ARRAY JOIN scopes AS scope ARRAY JOIN scope.log_records AS record",
+}
+
+
+def _small_request(signal: str, seed: int) -> bytes:
+    """A request of one resource and five scopes of 50 records each, as SDKs batch them."""
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    if signal == "traces":
+        spans = ExportTraceServiceRequest()
+        scopes = spans.resource_spans.add().scope_spans
+        for s in range(5):
+            scope = scopes.add()
+            for i in range(50):
+                scope.spans.add(trace_id=bytes([seed % 256, s, i]) * 5 + b"\x01", span_id=bytes([s, i]) * 4,
+                                name="GET /", start_time_unix_nano=1, end_time_unix_nano=2)  # fmt: skip
+        return spans.SerializeToString()
+    logs = ExportLogsServiceRequest()
+    scopes = logs.resource_logs.add().scope_logs
+    for _ in range(5):
+        scope = scopes.add()
+        for i in range(50):
+            scope.log_records.add(time_unix_nano=1 + i).body.string_value = "queue drained"
+    return logs.SerializeToString()
+
+
+@pytest.mark.parametrize("signal", ["traces", "logs"])
+def test_small_requests_are_converted_many_at_a_time(fresh, signal):
+    """Every chunk of the view's conversion pays a fixed cost (~2.5 ms for spans), so the view must
+    take records of many requests at a time. max_block_size bounds the rows each of its ARRAY JOINs
+    emits and never splits one scope's records; set from the bodies' size (~8 MiB of them, until
+    2026-11-24) it made every chunk one scope's records: 100 spans of a 500-span request, 39.5 µs a
+    span instead of 14.4. A probe view with the landing view's ARRAY JOINs records the sizes of the
+    chunks under the inserter's settings: 40 requests of 250 records, five scopes each."""
+    landing = LANDING_TABLES[signal]
+    fresh.command("CREATE TABLE chunk_probe (rows UInt64) ENGINE = Memory")
+    fresh.command(f"CREATE MATERIALIZED VIEW chunk_probe_mv TO chunk_probe AS SELECT blockSize() AS rows "
+                  f"FROM {_RECORDS_OF[signal]}")  # fmt: skip
+    try:
+        body = b"".join(delimited(_small_request(signal, seed)) for seed in range(40))
+        settings = insert_settings(landing) | {"insert_deduplication_token": uuid.uuid4().hex}
+        fresh.raw_insert(landing, None, insert_block=body, fmt="Protobuf", settings=settings)
+        chunks = fresh.query("SELECT rows, count() / rows FROM chunk_probe GROUP BY rows ORDER BY rows").result_rows
+    finally:
+        fresh.command("DROP VIEW chunk_probe_mv")
+        fresh.command("DROP TABLE chunk_probe")
+    assert sum(rows * count for rows, count in chunks) == 10_000
+    assert sum(count for _, count in chunks) <= 2, f"chunks (records, how many): {chunks}"
+
+
 def test_the_corpus_holds_what_the_javascript_sdk_sends():
     """The OpenTelemetry JavaScript SDK's requests (tests/storage/node_sdk/emit.mjs) are in the corpus
     above, with what they were written to cover. Node.js is on every machine the suite runs on, and

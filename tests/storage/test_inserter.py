@@ -299,7 +299,7 @@ def test_runs_that_went_in_are_not_inserted_again_when_another_run_is_split(ch, 
 
 
 def test_an_insert_the_view_refuses_half_way_writes_nothing(ch, service_name):
-    """Bodies go to the view a few at a time (storage.otlp_schema.bodies_per_block): when a later
+    """Bodies go to the view a block at a time (max_block_size, here 2): when a later
     block is refused, the earlier ones must not be in the tables either, or the halving that follows
     (new tokens) would store them twice. The view's rows are squashed and written at the end."""
     from storage.otlp_schema import LANDING_TABLES, delimited, insert_settings
