@@ -11,7 +11,8 @@ table names work on a cluster (nothing above storage changes):
 - a materialized view reads and writes the `_local` tables: it works per shard.
 - a landing table (ENGINE = Null: OTLP request bodies ClickHouse converts itself, migration 014) is
   created as it is on every node (the collector inserts into the node it is connected to), and its
-  view writes to the `Distributed` table, so the spans it makes are sharded by trace like any other.
+  view writes to the `Distributed` table, so the spans it makes are sharded by trace like any other;
+  its query is changed on every node (`ALTER TABLE … ON CLUSTER … MODIFY QUERY`).
 - SQL functions are created on every node; a view is dropped on every node.
 - a backfill (`INSERT INTO T SELECT … FROM S`) runs between the Distributed tables: with
   `parallel_distributed_insert_select = 2` each shard copies its own rows into its own `T_local`.
@@ -40,6 +41,9 @@ _CREATE_VIEW = re.compile(
 )
 _ALTER = re.compile(r"^ALTER TABLE (?P<name>\w+) (?P<action>.*)$", re.S)
 _DROP_VIEW = re.compile(r"^DROP VIEW IF EXISTS (?P<name>\w+)$")
+_MODIFY_QUERY = re.compile(
+    r"^ALTER TABLE (?P<name>\w+) MODIFY QUERY(?P<select>.*\bFROM )(?P<source>\w+)(?P<rest>.*)$", re.S
+)
 _INSERT_SELECT = re.compile(r"^INSERT INTO \w+ \([^)]*\)\s*SELECT\b", re.S)
 _CREATE_FUNCTION = re.compile(r"^CREATE FUNCTION IF NOT EXISTS (?P<name>\w+) (?P<rest>AS .*)$", re.S)
 _LANDING = re.compile(r"^otlp_\w+_in$")
@@ -59,6 +63,8 @@ def for_cluster(statement: str, cluster: str, database: str) -> list[str]:
     if (match := _CREATE_TABLE.match(statement)) and _LANDING.match(match["name"]):
         return [f"CREATE TABLE IF NOT EXISTS {match['name']} {on} ({match['columns']}) ENGINE = {match['engine']}"
                 f"{match['rest']}"]  # fmt: skip
+    if (match := _MODIFY_QUERY.match(statement)) and _LANDING.match(match["source"]):
+        return [f"ALTER TABLE {match['name']} {on} MODIFY QUERY{match['select']}{match['source']}{match['rest']}"]
     if (match := _CREATE_VIEW.match(statement)) and _LANDING.match(match["source"]):
         return [f"CREATE MATERIALIZED VIEW IF NOT EXISTS {match['name']} {on} TO {match['target']}"
                 f"{match['select']}{match['source']}{match['rest']}"]  # fmt: skip

@@ -81,6 +81,16 @@ def test_metric_points_are_converted_on_the_node_and_sorted_into_the_distributed
     assert "TO otel_metrics_gauge AS" in gauge and "FROM otlp_metric_points_in\nWHERE" in gauge
 
 
+def test_the_landing_views_queries_change_on_every_node():
+    # Migration 027: the landing views' queries are replaced in place on every node (no moment
+    # without a view, when a landing table would swallow an insert), still reading the landing table.
+    statements = _cluster_statements()
+    for view, landing in (("otlp_traces_in_mv", "otlp_traces_in"), ("otlp_logs_in_mv", "otlp_logs_in")):
+        modify = next(s for s in statements if s.startswith(f"ALTER TABLE {view} "))
+        assert modify.startswith(f"ALTER TABLE {view} ON CLUSTER hopscope MODIFY QUERY")
+        assert f"FROM {landing} ARRAY JOIN" in modify and "_local" not in modify
+
+
 def test_the_links_backfill_runs_shard_by_shard_between_the_distributed_tables():
     # Migration 025 copies the links stored before its view into otel_traces_links. On a cluster the
     # statement names the Distributed tables; the migrating connection's

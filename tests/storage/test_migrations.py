@@ -33,7 +33,7 @@ def test_migrations_are_recorded_and_idempotent(ch):
     assert applied_versions(ch) == {m.version for m in load_migrations(7)}
     assert migrate(ch, ttl_days=7) == []  # second run: nothing to do
     assert is_current(ch)
-    assert latest_version() == 26
+    assert latest_version() == 27
 
 
 def test_all_exporter_tables_exist(ch):
@@ -347,7 +347,7 @@ def one_part_of(kind, parts):
 
 before = insert_and_read_formats("before")
 assert all(one_part_of("Wide", parts) for parts in before.values()), before
-assert [m.version for m in migrate(client, 7)] == [26]
+assert [m.version for m in migrate(client, 7)] == list(range(26, latest_version() + 1))
 after = insert_and_read_formats("after")
 assert one_part_of("Compact", after["otel_traces"]) and one_part_of("Wide", after["otel_logs"]), after
 files = {kind: sum(len(files) for _, _, files in os.walk(client.query(
@@ -366,3 +366,60 @@ def test_inserts_are_written_as_compact_parts_after_the_upgrade(tmp_path):
     ClickHouse's default wrote two files per column stream from 10 MiB (~150 files a part); parts
     made by merges stay wide (scans of a few columns read them faster)."""
     _run_on_a_fresh_store(_PART_FORMAT, tmp_path)
+
+
+# A store left by a hopscope before migration 027, inserts with today's settings (the records'
+# steps ~8,000 rows at a time): a probe view with the landing view's ARRAY JOINs and their settings
+# sees the records of all 40 requests in one chunk (all their resources copied at once), then after
+# the upgrade chunks of 16 resources' records; the views still store every span.
+_LANDING_CHUNKS = (
+    _store_of_an_older_hopscope(27)
+    + """
+import time, uuid
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from storage.otlp_schema import delimited, insert_settings
+
+now = time.time_ns()
+
+def request(seed):
+    spans = ExportTraceServiceRequest()
+    resource = spans.resource_spans.add()
+    resource.resource.attributes.add(key="service.name").value.string_value = "svc"
+    scope = resource.scope_spans.add()
+    for i in range(100):
+        scope.spans.add(trace_id=bytes([seed, i]) * 8, span_id=bytes([seed, i]) * 4, name="op",
+                        start_time_unix_nano=now, end_time_unix_nano=now + 5)
+    return delimited(spans.SerializeToString())
+
+def chunks_of_an_insert():
+    # [(spans, chunks of that many)] of the spans' step, for an insert of 40 requests of 100 spans
+    view = client.query("SELECT as_select FROM system.tables WHERE name = 'otlp_traces_in_mv' "
+                        "AND database = currentDatabase()").result_rows[0][0]
+    source = view[view.index("FROM (SELECT"):]  # the view's ARRAY JOINs, with their settings
+    client.command("CREATE TABLE chunk_probe (rows UInt64) ENGINE = Memory")
+    client.command("CREATE MATERIALIZED VIEW chunk_probe_mv TO chunk_probe AS SELECT blockSize() AS rows " + source)
+    settings = insert_settings("otlp_traces_in") | {"insert_deduplication_token": uuid.uuid4().hex}
+    client.raw_insert("otlp_traces_in", None, insert_block=b"".join(request(seed) for seed in range(40)),
+                      fmt="Protobuf", settings=settings)
+    chunks = client.query("SELECT rows, count() / rows FROM chunk_probe GROUP BY rows ORDER BY rows").result_rows
+    client.command("DROP VIEW chunk_probe_mv")
+    client.command("DROP TABLE chunk_probe")
+    return chunks
+
+before = chunks_of_an_insert()
+assert [m.version for m in migrate(client, 7)] == list(range(27, latest_version() + 1))
+after = chunks_of_an_insert()
+stored = client.query("SELECT count() FROM otel_traces WHERE ServiceName = 'svc'").result_rows[0][0]
+assert stored == 8000, stored
+assert before == [(4000, 1)], before
+assert sum(size * n for size, n in after) == 4000 and all(800 <= size <= 1600 for size, _ in after), after
+"""
+)
+
+
+def test_landing_views_take_resources_sixteen_at_a_time_after_the_upgrade(tmp_path):
+    """Migration 027: the landing views take 16 resources at a time (a setting of their own) while the
+    insert's max_block_size (storage.otlp_schema RECORDS_PER_BLOCK) lets the records of those
+    resources be converted together: small requests convert many at a time, and an INSERT's bodies
+    are not all copied at once."""
+    _run_on_a_fresh_store(_LANDING_CHUNKS, tmp_path)
