@@ -73,12 +73,13 @@ def insert_settings(table: str) -> dict[str, str | int]:
     }
 
 
-# Traces and logs: the view's ARRAY JOINs (resources, scopes, then records) emit chunks of about
-# this many rows, never splitting one scope's records, and every chunk pays a fixed cost for the
-# view's large expression (~2.5 ms). A bound in bodies instead (~8 MiB of them, until 2026-11-24)
-# made each chunk a single scope's records: spans of 500-span requests cost 39.5 µs a span instead
-# of 14.4, of 5,000-span requests 16.8 instead of 14.2. Chunks of ~8,000 records hold 30-60 MiB more
-# at the peak than chunks of 1,000 (docs/benchmarks.md).
+# Traces and logs: the view's ARRAY JOINs over scopes and records emit chunks of about this many
+# rows, never splitting one scope's records, and every chunk pays a fixed cost for the view's large
+# expression (~2.5 ms). A bound in bodies instead (~8 MiB of them, until 2026-11-24) made each chunk
+# a single scope's records: spans of 500-span requests cost ~39.5 µs a span instead of ~14.5, of
+# 5,000-span requests ~17 instead of ~14.5. The step over resources has its own bound in the views
+# (16 resources, migration 027): at this one it would copy every body of an INSERT at once (+60 MiB
+# a lane at the peak; docs/benchmarks.md).
 RECORDS_PER_BLOCK = 8192
 
 # Metrics: the conversion (migration 023) walks resources, scopes, metrics and points with ARRAY
