@@ -371,7 +371,7 @@ def test_inserts_are_written_as_compact_parts_after_the_upgrade(tmp_path):
 # A store left by a hopscope before migration 027, inserts with today's settings (the records'
 # steps ~8,000 rows at a time): a probe view with the landing view's ARRAY JOINs and their settings
 # sees the records of all 40 requests in one chunk (all their resources copied at once), then after
-# the upgrade chunks of 16 resources' records; the views still store every span.
+# the upgrade chunks of at most 16 resources' records; the views still store every span.
 _LANDING_CHUNKS = (
     _store_of_an_older_hopscope(27)
     + """
