@@ -2,6 +2,7 @@
 
     python bench/landing_insert.py [--signal metrics] [--bodies 100] [--per-insert 25] [--records 5000]
                                    [--setting max_block_size=65409 ...] [--without WHAT ...] [--merge]
+                                   [--points-per-metric 50] [--metrics-per-resource 1]
 
 In a fresh data directory (one chDB path per process: run it once per variant), inserts --bodies
 request bodies of --records records each into the signal's landing table, --per-insert bodies per
@@ -28,12 +29,13 @@ import re
 import resource
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.otlp_load import MAKERS, TABLES  # noqa: E402
+from bench.otlp_load import MAKERS, TABLES, make_metrics_request  # noqa: E402
 from bench.scratch import scratch_dir  # noqa: E402
 from storage.connection import connect  # noqa: E402
 from storage.migrations import migrate  # noqa: E402
@@ -85,13 +87,20 @@ def main() -> None:
     parser.add_argument("--without", action="append", default=[],
                         choices=["write", "conversion", "skip-indexes", "projections", "side-views"])  # fmt: skip
     parser.add_argument("--merge", action="store_true", help="then merge the stored parts and time it")
+    parser.add_argument("--points-per-metric", type=int, default=50, help="metrics: points in each metric")
+    parser.add_argument("--metrics-per-resource", type=int, default=1,
+                        help="metrics: metrics under each resource (an SDK's request: one resource, dozens)")  # fmt: skip
     args = parser.parse_args()
     table = LANDING_TABLES[args.signal]
     client = connect("chdb://" + scratch_dir("hopscope-landing-"))
     migrate(client, 7)
     for what in args.without:
         _without(client, args.signal, what)
-    bodies = [delimited(MAKERS[args.signal](args.records, seed)) for seed in range(args.bodies)]
+    make = MAKERS[args.signal]
+    if args.signal == "metrics":
+        make = partial(make_metrics_request, per_metric=args.points_per_metric,
+                       metrics_per_resource=args.metrics_per_resource)  # fmt: skip
+    bodies = [delimited(make(args.records, seed)) for seed in range(args.bodies)]
     settings = insert_settings(table)
     settings.update(dict(setting.split("=", 1) for setting in args.setting))
     client.raw_insert(table, None, insert_block=delimited(MAKERS[args.signal](10, 999)), fmt="Protobuf",

@@ -128,23 +128,26 @@ def make_logs_request(records: int, seed: int) -> bytes:
     return request.SerializeToString()
 
 
-def make_metrics_request(points: int, seed: int) -> bytes:
+def make_metrics_request(points: int, seed: int, per_metric: int = 50, metrics_per_resource: int = 1) -> bytes:
     """One ExportMetricsServiceRequest of about `points` data points spread over the five point types
-    (gauge, sum, histogram, exponential histogram, summary), three attributes each, serialized."""
+    (gauge, sum, histogram, exponential histogram, summary), three attributes each, serialized:
+    metrics of `per_metric` points, `metrics_per_resource` of them under each resource (an SDK sends
+    one resource and dozens of metrics of a few points each)."""
     from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 
     rnd = random.Random(seed)
     request = ExportMetricsServiceRequest()
     now = time.time_ns()
-    per_metric = 50
     made = 0
     while made < points:
-        service = SERVICES[made // per_metric % len(SERVICES)]
-        rm = request.resource_metrics.add()
-        rm.resource.attributes.add(key="service.name", value=AnyValue(string_value=service))
-        sm = rm.scope_metrics.add()
-        sm.scope.name = "hopscope.bench"
-        kind = made // per_metric % 5
+        metric_number = made // per_metric
+        service = SERVICES[metric_number // metrics_per_resource % len(SERVICES)]
+        if metric_number % metrics_per_resource == 0:
+            rm = request.resource_metrics.add()
+            rm.resource.attributes.add(key="service.name", value=AnyValue(string_value=service))
+            sm = rm.scope_metrics.add()
+            sm.scope.name = "hopscope.bench"
+        kind = metric_number % 5
         metric = sm.metrics.add(name=f"bench.metric.{kind}", unit="ms", description="bench")
         for _ in range(min(per_metric, points - made)):
             if kind == 0:

@@ -83,13 +83,15 @@ def insert_settings(table: str) -> dict[str, str | int]:
 RECORDS_PER_BLOCK = 8192
 
 # Metrics: the conversion (migration 023) walks resources, scopes, metrics and points with ARRAY
-# JOINs, and max_block_size bounds the rows each of them works on at a time (the insert arrives as
-# one block, and the converted points leave as one block again: a probe view on the points' Null
-# table saw one block of 2,400 points at 1,024). Blocks of 1,024 rows took the collector's peak RSS
-# under a metrics flood from 1.20-1.29 GiB to 0.95-1.06 GiB for about a tenth of the points/s; 512
-# to 0.91-0.96 GiB for ~6 % of the points/s more (six alternating pairs, docs/benchmarks.md). Far
-# smaller is ruinous (with 016's views, 20,000 points took 11 s at 2 rows instead of 0.8).
-METRIC_ROWS_PER_BLOCK = 512
+# JOINs, and every chunk of them pays a fixed cost (~12 ms through the view's steps). This bounds the
+# metrics' and points' steps: the metrics of up to 512 resources (the view's own bound on the
+# resources' step, migration 028) and their points are converted ~8,000 at a time. At 512 rows for
+# every step (until 2026-11-25) an SDK's requests (one resource, dozens of metrics of a few points)
+# went ~1,000 points a chunk, 17 µs a point instead of ~10; at this bound for the resources' step too,
+# every metric of an INSERT was built at once (the collector's peak RSS 1.21 GiB instead of ~0.93;
+# docs/benchmarks.md). Far smaller is ruinous (with 016's views, 20,000 points took 11 s at 2 rows
+# instead of 0.8).
+METRIC_ROWS_PER_BLOCK = 8192
 
 
 _SCALARS = {

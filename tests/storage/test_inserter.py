@@ -336,9 +336,9 @@ def test_a_metrics_insert_the_view_refuses_half_way_writes_nothing(ch, service_n
     from storage.otlp_schema import LANDING_TABLES, METRIC_ROWS_PER_BLOCK, delimited, insert_settings
 
     table = LANDING_TABLES["metrics"]
-    bodies = [delimited(_gauge_points(service_name, 300, repeated_key=i == 7)) for i in range(9)]
+    bodies = [delimited(_gauge_points(service_name, 2_500, repeated_key=i == 7)) for i in range(9)]
     settings = insert_settings(table) | {"insert_deduplication_token": service_name}
-    assert 300 * 7 > 2 * METRIC_ROWS_PER_BLOCK  # the good bodies before the bad one span blocks
+    assert 2_500 * 7 > 2 * METRIC_ROWS_PER_BLOCK  # the good bodies before the bad one span blocks
     with pytest.raises(Exception, match="HOPSCOPE_PYTHON_PATH"):
         ch.raw_insert(table, None, insert_block=iter(bodies), fmt="Protobuf", settings=settings)
     count = "SELECT count() FROM otel_metrics_gauge WHERE ServiceName = {s:String}"
@@ -347,7 +347,7 @@ def test_a_metrics_insert_the_view_refuses_half_way_writes_nothing(ch, service_n
     del bodies[7]
     settings["insert_deduplication_token"] = service_name + "-good"
     ch.raw_insert(table, None, insert_block=iter(bodies), fmt="Protobuf", settings=settings)
-    assert ch.query(count, parameters={"s": service_name}).result_rows[0][0] == 8 * 300
+    assert ch.query(count, parameters={"s": service_name}).result_rows[0][0] == 8 * 2_500
 
 
 # -- how a backlog is cut into INSERTs ------------------------------------------------------------

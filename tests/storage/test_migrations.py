@@ -33,7 +33,7 @@ def test_migrations_are_recorded_and_idempotent(ch):
     assert applied_versions(ch) == {m.version for m in load_migrations(7)}
     assert migrate(ch, ttl_days=7) == []  # second run: nothing to do
     assert is_current(ch)
-    assert latest_version() == 27
+    assert latest_version() == 28
 
 
 def test_all_exporter_tables_exist(ch):
@@ -423,3 +423,68 @@ def test_landing_views_take_resources_sixteen_at_a_time_after_the_upgrade(tmp_pa
     resources be converted together: small requests convert many at a time, and an INSERT's bodies
     are not all copied at once."""
     _run_on_a_fresh_store(_LANDING_CHUNKS, tmp_path)
+
+
+# A store left by a hopscope before migration 028, inserts with today's settings (the metrics' and
+# points' steps ~8,000 rows at a time). Requests of many resources (one metric of two points each,
+# the benchmark's shape): the probe view with the points view's ARRAY JOINs and their settings sees
+# all 8,000 points built in one chunk before the upgrade (every resource of the INSERT at once), then
+# chunks of at most 512 resources' points. An SDK's requests (one resource, 50 metrics of 4 points)
+# go in one chunk after it. The views still store every point.
+_METRIC_CHUNKS = (
+    _store_of_an_older_hopscope(28)
+    + """
+import time, uuid
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from storage.otlp_schema import delimited, insert_settings
+
+now = time.time_ns()  # within the retention
+
+def request(seed, resources, metrics, points):
+    body = ExportMetricsServiceRequest()
+    for r in range(resources):
+        resource = body.resource_metrics.add()
+        resource.resource.attributes.add(key="service.name").value.string_value = "svc"
+        scope = resource.scope_metrics.add()
+        for m in range(metrics):
+            gauge = scope.metrics.add(name=f"queue.depth.{m}").gauge
+            for i in range(points):
+                point = gauge.data_points.add(time_unix_nano=now + i, as_int=seed * 1000 + r)
+                point.attributes.add(key="shard").value.int_value = i
+    return delimited(body.SerializeToString())
+
+def chunks_of_an_insert(resources, metrics, points):
+    # [(points, chunks of that many)] of the points' step, for an insert of 40 requests
+    view = client.query("SELECT as_select FROM system.tables WHERE name = 'otlp_metrics_in_points_mv' "
+                        "AND database = currentDatabase()").result_rows[0][0]
+    client.command("CREATE TABLE chunk_probe (rows UInt64) ENGINE = Memory")
+    client.command("CREATE MATERIALIZED VIEW chunk_probe_mv TO chunk_probe AS SELECT blockSize() AS rows "
+                   + view[view.index("FROM (SELECT"):])
+    settings = insert_settings("otlp_metrics_in") | {"insert_deduplication_token": uuid.uuid4().hex}
+    body = b"".join(request(seed, resources, metrics, points) for seed in range(40))
+    client.raw_insert("otlp_metrics_in", None, insert_block=body, fmt="Protobuf", settings=settings)
+    chunks = client.query("SELECT rows, count() / rows FROM chunk_probe GROUP BY rows ORDER BY rows").result_rows
+    client.command("DROP VIEW chunk_probe_mv")
+    client.command("DROP TABLE chunk_probe")
+    return chunks
+
+before = chunks_of_an_insert(100, 1, 2)
+assert [m.version for m in migrate(client, 7)] == list(range(28, latest_version() + 1))
+after = chunks_of_an_insert(100, 1, 2)
+sdk = chunks_of_an_insert(1, 50, 4)
+stored = client.query("SELECT count() FROM otel_metrics_gauge WHERE ServiceName = 'svc'").result_rows[0][0]
+assert stored == 24000, stored
+assert before == [(8000, 1)], before
+assert sum(size * n for size, n in after) == 8000 and all(size <= 1024 for size, _ in after), after
+assert sdk == [(8000, 1)], sdk
+"""
+)
+
+
+def test_points_view_takes_resources_512_at_a_time_after_the_upgrade(tmp_path):
+    """Migration 028: the points' view takes 512 resources at a time (a setting of its own) while the
+    insert's max_block_size (storage.otlp_schema METRIC_ROWS_PER_BLOCK) lets the metrics and points
+    of those resources be converted together: an SDK's requests are not converted 512 points at a
+    time, and the benchmark's (one metric a resource) do not have every point of an INSERT built at
+    once."""
+    _run_on_a_fresh_store(_METRIC_CHUNKS, tmp_path)
