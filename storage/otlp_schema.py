@@ -73,13 +73,13 @@ def insert_settings(table: str) -> dict[str, str | int]:
     }
 
 
-# Traces and logs: the view's ARRAY JOINs over scopes and records emit chunks of about this many
-# rows, never splitting one scope's records, and every chunk pays a fixed cost for the view's large
-# expression (~2.5 ms). A bound in bodies instead (~8 MiB of them, until 2026-11-24) made each chunk
-# a single scope's records: spans of 500-span requests cost ~39.5 µs a span instead of ~14.5, of
-# 5,000-span requests ~17 instead of ~14.5. The step over resources has its own bound in the views
-# (16 resources, migration 027): at this one it would copy every body of an INSERT at once (+60 MiB
-# a lane at the peak; docs/benchmarks.md).
+# Traces and logs: the view's ARRAY JOIN emits the records of whole requests, about this many at a
+# time (migration 029: one step, never splitting a request), and every chunk pays a fixed cost for
+# the view's large expression (~2.5 ms of spans). A bound in bodies instead (~8 MiB of them, until
+# 2026-11-24) made each chunk a single scope's records: spans of 500-span requests cost ~39.5 µs a
+# span instead of ~14.5. Views that stepped through resources and scopes (027) needed a bound of
+# their own for resources and converted requests of a few records a resource 16 resources at a time
+# (docs/benchmarks.md).
 RECORDS_PER_BLOCK = 8192
 
 # Metrics: the conversion (migration 023) walks resources, scopes, metrics and points with ARRAY
@@ -87,7 +87,7 @@ RECORDS_PER_BLOCK = 8192
 # metrics' and points' steps: the metrics of up to 512 resources (the view's own bound on the
 # resources' step, migration 028) and their points are converted ~8,000 at a time. At 512 rows for
 # every step (until 2026-11-25) an SDK's requests (one resource, dozens of metrics of a few points)
-# went ~1,000 points a chunk, 17 µs a point instead of ~10; at this bound for the resources' step too,
+# went ~500 points a chunk, at 1.7-1.8 times the CPU a point; at this bound for the resources' step too,
 # every metric of an INSERT was built at once (the collector's peak RSS 1.21 GiB instead of ~0.93;
 # docs/benchmarks.md). Far smaller is ruinous (with 016's views, 20,000 points took 11 s at 2 rows
 # instead of 0.8).

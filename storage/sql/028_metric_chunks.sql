@@ -3,7 +3,7 @@
 -- insert. ClickHouse's max_block_size bounds the rows each ARRAY JOIN emits, and every chunk pays a
 -- fixed cost through the view's steps (~12 ms for metric points, measured: far more than for spans).
 -- At 512 rows for every step (before), an SDK's requests (one resource, dozens of metrics of a few
--- points each) were converted ~1,000 points at a time: 16.8-17.4 µs a point against 9.4-9.8 now. At
+-- points each) were converted ~500 points at a time: 1.7-1.8 times the CPU a point of now. At
 -- ~8,000 rows for every step, the resources' step took every resource of an INSERT at once, and the
 -- metrics' step built all their points (the collector's peak RSS 1,211 MiB under the benchmark's
 -- requests of one metric a resource). 512 resources a chunk keeps those to 512 metrics a chunk, as

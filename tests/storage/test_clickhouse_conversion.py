@@ -161,34 +161,46 @@ def test_requests_converted_together_are_the_same_rows(fresh, signal):
         assert actual == sorted(expected[table], key=repr), table
 
 
-# The landing views' ARRAY JOINs (migrations 014 and 015), down to one row a record.
-_RECORDS_OF = {
-    "traces": "(SELECT rs.scope_spans AS scopes FROM otlp_traces_in ARRAY JOIN resource_spans AS rs) "
-    "ARRAY JOIN scopes AS scope ARRAY JOIN scope.spans AS record",
-    "logs": "(SELECT rl.scope_logs AS scopes FROM otlp_logs_in ARRAY JOIN resource_logs AS rl) "
-    "ARRAY JOIN scopes AS scope ARRAY JOIN scope.log_records AS record",
-}
+_VIEWS = {"traces": "otlp_traces_in_mv", "logs": "otlp_logs_in_mv", "metrics": "otlp_metrics_in_points_mv"}
+
+
+def _chunks(fresh, signal: str, bodies: list[bytes]) -> list[tuple[int, float]]:
+    """[(rows, chunks of that many)] of the last step of the signal's landing view for one insert of
+    `bodies` under the inserter's settings: a probe view runs the view's own ARRAY JOINs, with their
+    settings, and records the size of each chunk they emit."""
+    view = fresh.query("SELECT as_select FROM system.tables WHERE name = {v:String} AND database = currentDatabase()",
+                       parameters={"v": _VIEWS[signal]}).result_rows[0][0]  # fmt: skip
+    fresh.command("CREATE TABLE chunk_probe (rows UInt64) ENGINE = Memory")
+    fresh.command("CREATE MATERIALIZED VIEW chunk_probe_mv TO chunk_probe AS SELECT blockSize() AS rows "
+                  + view[view.index("FROM (SELECT"):])  # fmt: skip
+    try:
+        landing = LANDING_TABLES[signal]
+        settings = insert_settings(landing) | {"insert_deduplication_token": uuid.uuid4().hex}
+        fresh.raw_insert(landing, None, insert_block=b"".join(map(delimited, bodies)), fmt="Protobuf",
+                         settings=settings)  # fmt: skip
+        return fresh.query("SELECT rows, count() / rows FROM chunk_probe GROUP BY rows ORDER BY rows").result_rows
+    finally:
+        fresh.command("DROP VIEW chunk_probe_mv")
+        fresh.command("DROP TABLE chunk_probe")
 
 
 def _small_request(signal: str, seed: int) -> bytes:
-    """A request of one resource and five scopes of 50 records each, as SDKs batch them."""
+    """A request of five resources of ten records each (one scope each)."""
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     if signal == "traces":
         spans = ExportTraceServiceRequest()
-        scopes = spans.resource_spans.add().scope_spans
-        for s in range(5):
-            scope = scopes.add()
-            for i in range(50):
-                scope.spans.add(trace_id=bytes([seed % 256, s, i]) * 5 + b"\x01", span_id=bytes([s, i]) * 4,
+        for r in range(5):
+            scope = spans.resource_spans.add().scope_spans.add()
+            for i in range(10):
+                scope.spans.add(trace_id=bytes([seed % 256, r, i]) * 5 + b"\x01", span_id=bytes([r, i]) * 4,
                                 name="GET /", start_time_unix_nano=1, end_time_unix_nano=2)  # fmt: skip
         return spans.SerializeToString()
     logs = ExportLogsServiceRequest()
-    scopes = logs.resource_logs.add().scope_logs
     for _ in range(5):
-        scope = scopes.add()
-        for i in range(50):
+        scope = logs.resource_logs.add().scope_logs.add()
+        for i in range(10):
             scope.log_records.add(time_unix_nano=1 + i).body.string_value = "queue drained"
     return logs.SerializeToString()
 
@@ -196,23 +208,13 @@ def _small_request(signal: str, seed: int) -> bytes:
 @pytest.mark.parametrize("signal", ["traces", "logs"])
 def test_small_requests_are_converted_many_at_a_time(fresh, signal):
     """Every chunk of the view's conversion pays a fixed cost (~2.5 ms for spans), so the view must
-    take records of many requests at a time. max_block_size bounds the rows each of its ARRAY JOINs
-    emits and never splits one scope's records; set from the bodies' size (~8 MiB of them, until
-    2026-11-24) it made every chunk one scope's records: 100 spans of a 500-span request, 39.5 µs a
-    span instead of 14.4. A probe view with the landing view's ARRAY JOINs records the sizes of the
-    chunks under the inserter's settings: 40 requests of 250 records, five scopes each."""
-    landing = LANDING_TABLES[signal]
-    fresh.command("CREATE TABLE chunk_probe (rows UInt64) ENGINE = Memory")
-    fresh.command(f"CREATE MATERIALIZED VIEW chunk_probe_mv TO chunk_probe AS SELECT blockSize() AS rows "
-                  f"FROM {_RECORDS_OF[signal]}")  # fmt: skip
-    try:
-        body = b"".join(delimited(_small_request(signal, seed)) for seed in range(40))
-        settings = insert_settings(landing) | {"insert_deduplication_token": uuid.uuid4().hex}
-        fresh.raw_insert(landing, None, insert_block=body, fmt="Protobuf", settings=settings)
-        chunks = fresh.query("SELECT rows, count() / rows FROM chunk_probe GROUP BY rows ORDER BY rows").result_rows
-    finally:
-        fresh.command("DROP VIEW chunk_probe_mv")
-        fresh.command("DROP TABLE chunk_probe")
+    take the records of many requests at a time. ClickHouse bounds the rows an ARRAY JOIN emits and
+    never splits one row's array: a bound in bodies (~8 MiB of them, until 2026-11-24) made a chunk
+    one scope's records; views that stepped through resources, 16 at a time (migration 027, until
+    2026-11-25), made a chunk 16 resources' records: 63 chunks of 160 here, 40 µs a span instead of
+    ~16. Now the records of whole requests are flattened in one step (migration 029): 200 requests
+    of five resources of ten records."""
+    chunks = _chunks(fresh, signal, [_small_request(signal, seed) for seed in range(200)])
     assert sum(rows * count for rows, count in chunks) == 10_000
     assert sum(count for _, count in chunks) <= 2, f"chunks (records, how many): {chunks}"
 
@@ -233,23 +235,10 @@ def _metrics_request(seed: int) -> bytes:
 def test_metric_points_are_converted_thousands_at_a_time(fresh):
     """Every chunk of the points' view (migration 023) pays a fixed cost (~12 ms through its steps).
     At 512 rows for every step (until 2026-11-25) an SDK's requests (one resource, dozens of metrics
-    of a few points) were converted 512 points at a time: 16 chunks for this insert, 17 µs a point
-    instead of ~10. Now the view takes resources 512 at a time (migration 028) and their metrics and
-    points ~8,000 at a time. A probe view with the points view's own ARRAY JOINs and settings
-    records the chunks of an insert of 40 requests: 2,000 metrics, 8,000 points."""
-    view = fresh.query("SELECT as_select FROM system.tables WHERE name = 'otlp_metrics_in_points_mv' "
-                       "AND database = currentDatabase()").result_rows[0][0]  # fmt: skip
-    fresh.command("CREATE TABLE chunk_probe (rows UInt64) ENGINE = Memory")
-    fresh.command("CREATE MATERIALIZED VIEW chunk_probe_mv TO chunk_probe AS SELECT blockSize() AS rows "
-                  + view[view.index("FROM (SELECT"):])  # fmt: skip
-    try:
-        body = b"".join(delimited(_metrics_request(seed)) for seed in range(40))
-        settings = insert_settings("otlp_metrics_in") | {"insert_deduplication_token": uuid.uuid4().hex}
-        fresh.raw_insert("otlp_metrics_in", None, insert_block=body, fmt="Protobuf", settings=settings)
-        chunks = fresh.query("SELECT rows, count() / rows FROM chunk_probe GROUP BY rows ORDER BY rows").result_rows
-    finally:
-        fresh.command("DROP VIEW chunk_probe_mv")
-        fresh.command("DROP TABLE chunk_probe")
+    of a few points) were converted 512 points at a time: 16 chunks for this insert, at 1.7-1.8 times
+    the CPU a point. Now the view takes resources 512 at a time (migration 028) and their metrics and
+    points ~8,000 at a time: 40 requests, 2,000 metrics, 8,000 points."""
+    chunks = _chunks(fresh, "metrics", [_metrics_request(seed) for seed in range(40)])
     assert chunks == [(8_000, 1)], f"chunks (points, how many): {chunks}"
 
 

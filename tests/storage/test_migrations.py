@@ -33,7 +33,7 @@ def test_migrations_are_recorded_and_idempotent(ch):
     assert applied_versions(ch) == {m.version for m in load_migrations(7)}
     assert migrate(ch, ttl_days=7) == []  # second run: nothing to do
     assert is_current(ch)
-    assert latest_version() == 28
+    assert latest_version() == 29
 
 
 def test_all_exporter_tables_exist(ch):
@@ -368,16 +368,39 @@ def test_inserts_are_written_as_compact_parts_after_the_upgrade(tmp_path):
     _run_on_a_fresh_store(_PART_FORMAT, tmp_path)
 
 
-# A store left by a hopscope before migration 027, inserts with today's settings (the records'
-# steps ~8,000 rows at a time): a probe view with the landing view's ARRAY JOINs and their settings
-# sees the records of all 40 requests in one chunk (all their resources copied at once), then after
-# the upgrade chunks of at most 16 resources' records; the views still store every span.
+# The middle of a script: `chunks_of_an_insert(view, landing, body)`, the chunks [(rows, how many)]
+# that the last ARRAY JOIN of `view` emits for one insert of `body` under the inserter's settings (a
+# probe view with the view's own ARRAY JOINs and their settings).
+_CHUNK_PROBE = """
+import uuid
+from storage.otlp_schema import insert_settings
+
+def chunks_of_an_insert(view, landing, body):
+    text = client.query("SELECT as_select FROM system.tables WHERE name = {v:String} AND database = currentDatabase()",
+                        parameters={"v": view}).result_rows[0][0]
+    client.command("CREATE TABLE chunk_probe (rows UInt64) ENGINE = Memory")
+    client.command("CREATE MATERIALIZED VIEW chunk_probe_mv TO chunk_probe AS SELECT blockSize() AS rows "
+                   + text[text.index("FROM (SELECT"):])
+    settings = insert_settings(landing) | {"insert_deduplication_token": uuid.uuid4().hex}
+    client.raw_insert(landing, None, insert_block=body, fmt="Protobuf", settings=settings)
+    chunks = client.query("SELECT rows, count() / rows FROM chunk_probe GROUP BY rows ORDER BY rows").result_rows
+    client.command("DROP VIEW chunk_probe_mv")
+    client.command("DROP TABLE chunk_probe")
+    return chunks
+"""
+
+
+# A store left by a hopscope before migration 029 (views that step through resources, 16 at a
+# time, migration 027), inserts with today's settings: a probe view with the landing view's ARRAY
+# JOINs and their settings sees the spans of 40 one-resource requests in chunks of at most 16
+# requests before the upgrade, and all 4,000 in one chunk after it; the views still store every span.
 _LANDING_CHUNKS = (
-    _store_of_an_older_hopscope(27)
+    _store_of_an_older_hopscope(29)
+    + _CHUNK_PROBE
     + """
-import time, uuid
+import time
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from storage.otlp_schema import delimited, insert_settings
+from storage.otlp_schema import delimited
 
 now = time.time_ns()
 
@@ -391,37 +414,25 @@ def request(seed):
                         start_time_unix_nano=now, end_time_unix_nano=now + 5)
     return delimited(spans.SerializeToString())
 
-def chunks_of_an_insert():
-    # [(spans, chunks of that many)] of the spans' step, for an insert of 40 requests of 100 spans
-    view = client.query("SELECT as_select FROM system.tables WHERE name = 'otlp_traces_in_mv' "
-                        "AND database = currentDatabase()").result_rows[0][0]
-    source = view[view.index("FROM (SELECT"):]  # the view's ARRAY JOINs, with their settings
-    client.command("CREATE TABLE chunk_probe (rows UInt64) ENGINE = Memory")
-    client.command("CREATE MATERIALIZED VIEW chunk_probe_mv TO chunk_probe AS SELECT blockSize() AS rows " + source)
-    settings = insert_settings("otlp_traces_in") | {"insert_deduplication_token": uuid.uuid4().hex}
-    client.raw_insert("otlp_traces_in", None, insert_block=b"".join(request(seed) for seed in range(40)),
-                      fmt="Protobuf", settings=settings)
-    chunks = client.query("SELECT rows, count() / rows FROM chunk_probe GROUP BY rows ORDER BY rows").result_rows
-    client.command("DROP VIEW chunk_probe_mv")
-    client.command("DROP TABLE chunk_probe")
-    return chunks
+def chunks_of_40_requests():
+    body = b"".join(request(seed) for seed in range(40))
+    return chunks_of_an_insert("otlp_traces_in_mv", "otlp_traces_in", body)
 
-before = chunks_of_an_insert()
-assert [m.version for m in migrate(client, 7)] == list(range(27, latest_version() + 1))
-after = chunks_of_an_insert()
+before = chunks_of_40_requests()
+assert [m.version for m in migrate(client, 7)] == list(range(29, latest_version() + 1))
+after = chunks_of_40_requests()
 stored = client.query("SELECT count() FROM otel_traces WHERE ServiceName = 'svc'").result_rows[0][0]
 assert stored == 8000, stored
-assert before == [(4000, 1)], before
-assert sum(size * n for size, n in after) == 4000 and all(800 <= size <= 1600 for size, _ in after), after
+assert sum(size * n for size, n in before) == 4000 and all(800 <= size <= 1600 for size, _ in before), before
+assert after == [(4000, 1)], after
 """
 )
 
 
-def test_landing_views_take_resources_sixteen_at_a_time_after_the_upgrade(tmp_path):
-    """Migration 027: the landing views take 16 resources at a time (a setting of their own) while the
-    insert's max_block_size (storage.otlp_schema RECORDS_PER_BLOCK) lets the records of those
-    resources be converted together: small requests convert many at a time, and an INSERT's bodies
-    are not all copied at once."""
+def test_landing_views_take_whole_requests_thousands_of_records_at_a_time_after_the_upgrade(tmp_path):
+    """Migration 029: the landing views flatten the records of whole requests in one step, ~8,000 at
+    a time (storage.otlp_schema RECORDS_PER_BLOCK), where 027's views took 16 resources' records at a
+    time: requests of one resource and a hundred spans went 16 requests a chunk."""
     _run_on_a_fresh_store(_LANDING_CHUNKS, tmp_path)
 
 
@@ -433,10 +444,11 @@ def test_landing_views_take_resources_sixteen_at_a_time_after_the_upgrade(tmp_pa
 # go in one chunk after it. The views still store every point.
 _METRIC_CHUNKS = (
     _store_of_an_older_hopscope(28)
+    + _CHUNK_PROBE
     + """
-import time, uuid
+import time
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from storage.otlp_schema import delimited, insert_settings
+from storage.otlp_schema import delimited
 
 now = time.time_ns()  # within the retention
 
@@ -453,25 +465,14 @@ def request(seed, resources, metrics, points):
                 point.attributes.add(key="shard").value.int_value = i
     return delimited(body.SerializeToString())
 
-def chunks_of_an_insert(resources, metrics, points):
-    # [(points, chunks of that many)] of the points' step, for an insert of 40 requests
-    view = client.query("SELECT as_select FROM system.tables WHERE name = 'otlp_metrics_in_points_mv' "
-                        "AND database = currentDatabase()").result_rows[0][0]
-    client.command("CREATE TABLE chunk_probe (rows UInt64) ENGINE = Memory")
-    client.command("CREATE MATERIALIZED VIEW chunk_probe_mv TO chunk_probe AS SELECT blockSize() AS rows "
-                   + view[view.index("FROM (SELECT"):])
-    settings = insert_settings("otlp_metrics_in") | {"insert_deduplication_token": uuid.uuid4().hex}
+def chunks_of_40_requests(resources, metrics, points):
     body = b"".join(request(seed, resources, metrics, points) for seed in range(40))
-    client.raw_insert("otlp_metrics_in", None, insert_block=body, fmt="Protobuf", settings=settings)
-    chunks = client.query("SELECT rows, count() / rows FROM chunk_probe GROUP BY rows ORDER BY rows").result_rows
-    client.command("DROP VIEW chunk_probe_mv")
-    client.command("DROP TABLE chunk_probe")
-    return chunks
+    return chunks_of_an_insert("otlp_metrics_in_points_mv", "otlp_metrics_in", body)
 
-before = chunks_of_an_insert(100, 1, 2)
+before = chunks_of_40_requests(100, 1, 2)
 assert [m.version for m in migrate(client, 7)] == list(range(28, latest_version() + 1))
-after = chunks_of_an_insert(100, 1, 2)
-sdk = chunks_of_an_insert(1, 50, 4)
+after = chunks_of_40_requests(100, 1, 2)
+sdk = chunks_of_40_requests(1, 50, 4)
 stored = client.query("SELECT count() FROM otel_metrics_gauge WHERE ServiceName = 'svc'").result_rows[0][0]
 assert stored == 24000, stored
 assert before == [(8000, 1)], before
