@@ -83,7 +83,7 @@ def insert_settings(table: str) -> dict[str, str | int]:
 RECORDS_PER_BLOCK = 8192
 
 # Metrics: the conversion (migration 023) walks resources, scopes, metrics and points with ARRAY
-# JOINs, and every chunk of them pays a fixed cost (~12 ms through the view's steps). This bounds the
+# JOINs, and every chunk of them pays a fixed cost (~13 ms through the view's steps). This bounds the
 # metrics' and points' steps: the metrics of up to 512 resources (the view's own bound on the
 # resources' step, migration 028) and their points are converted ~8,000 at a time. At 512 rows for
 # every step (until 2026-11-25) an SDK's requests (one resource, dozens of metrics of a few points)

@@ -1,7 +1,7 @@
 -- The points' view takes resources 512 at a time (a setting of its own), and the metrics and points
 -- of those resources up to storage.otlp_schema.METRIC_ROWS_PER_BLOCK (~8,000) at a time, set on the
 -- insert. ClickHouse's max_block_size bounds the rows each ARRAY JOIN emits, and every chunk pays a
--- fixed cost through the view's steps (~12 ms for metric points, measured: far more than for spans).
+-- fixed cost through the view's steps (~13 ms for metric points, measured: far more than for spans).
 -- At 512 rows for every step (before), an SDK's requests (one resource, dozens of metrics of a few
 -- points each) were converted ~500 points at a time: 1.7-1.8 times the CPU a point of now. At
 -- ~8,000 rows for every step, the resources' step took every resource of an INSERT at once, and the

@@ -4,7 +4,7 @@
 -- bounds the rows each ARRAY JOIN emits, never splitting one row's array: the resources' step needed a
 -- bound of its own (16, migration 027) lest it copy every resource of an INSERT at once, and requests
 -- of a few records a resource were then converted 16 resources at a time (50-span requests of five
--- resources: 80 spans a chunk, 40 µs a span against 15-17 now; 50-record log requests 28 µs against
+-- resources: 150 spans a chunk, 40 µs a span against 15-17 now; 50-record log requests 28 µs against
 -- 10). Now the resources' attribute maps, the scopes' fields and each record's resource and scope
 -- (an index into those) are computed once a request, the records are taken with arrayFlatten (which
 -- shares the decoded data, no copy) and one ARRAY JOIN emits them: the only copy is a chunk's own.

@@ -233,7 +233,7 @@ def _metrics_request(seed: int) -> bytes:
 
 
 def test_metric_points_are_converted_thousands_at_a_time(fresh):
-    """Every chunk of the points' view (migration 023) pays a fixed cost (~12 ms through its steps).
+    """Every chunk of the points' view (migration 023) pays a fixed cost (~13 ms through its steps).
     At 512 rows for every step (until 2026-11-25) an SDK's requests (one resource, dozens of metrics
     of a few points) were converted 512 points at a time: 16 chunks for this insert, at 1.7-1.8 times
     the CPU a point. Now the view takes resources 512 at a time (migration 028) and their metrics and
