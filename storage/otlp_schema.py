@@ -83,12 +83,12 @@ def insert_settings(table: str) -> dict[str, str | int]:
 RECORDS_PER_BLOCK = 8192
 
 # Metrics: the conversion (migration 023) walks resources, scopes, metrics and points with ARRAY
-# JOINs, and every chunk of them pays a fixed cost (~13 ms through the view's steps). This bounds the
-# metrics' and points' steps: the metrics of up to 512 resources (the view's own bound on the
-# resources' step, migration 028) and their points are converted ~8,000 at a time. At 512 rows for
-# every step (until 2026-11-25) an SDK's requests (one resource, dozens of metrics of a few points)
-# went ~500 points a chunk, at 1.7-1.8 times the CPU a point; at this bound for the resources' step too,
-# every metric of an INSERT was built at once (the collector's peak RSS 1.21 GiB instead of ~0.93;
+# JOINs, and every chunk of them pays a fixed cost (~13 ms through the view's steps). The view's
+# first step takes whole requests ~16,000 points at a time (its own bound, migration 028); this
+# bounds the steps after it, so their points are converted ~8,000 at a time. At 512 rows for every
+# step (until 2026-11-25) an SDK's requests (one resource, dozens of metrics of a few points) went
+# ~500 points a chunk, at 1.6-1.8 times the CPU a point; a bound in resources or metrics instead
+# built every point of an INSERT of dense metrics at once (the collector's peak RSS 1.22-1.25 GiB;
 # docs/benchmarks.md). Far smaller is ruinous (with 016's views, 20,000 points took 11 s at 2 rows
 # instead of 0.8).
 METRIC_ROWS_PER_BLOCK = 8192

@@ -1,13 +1,15 @@
--- The points' view takes resources 512 at a time (a setting of its own), and the metrics and points
--- of those resources up to storage.otlp_schema.METRIC_ROWS_PER_BLOCK (~8,000) at a time, set on the
--- insert. ClickHouse's max_block_size bounds the rows each ARRAY JOIN emits, and every chunk pays a
--- fixed cost through the view's steps (~13 ms for metric points, measured: far more than for spans).
--- At 512 rows for every step (before), an SDK's requests (one resource, dozens of metrics of a few
--- points each) were converted ~500 points at a time: 1.7-1.8 times the CPU a point of now. At
--- ~8,000 rows for every step, the resources' step took every resource of an INSERT at once, and the
--- metrics' step built all their points (the collector's peak RSS 1,211 MiB under the benchmark's
--- requests of one metric a resource). 512 resources a chunk keeps those to 512 metrics a chunk, as
--- before. The query is 023's otherwise: the rows are the same (tests/storage/test_clickhouse_conversion.py).
+-- The points' view takes whole requests about 16,000 points at a time, and converts their points
+-- ~8,000 at a time (storage.otlp_schema.METRIC_ROWS_PER_BLOCK, set on the insert). ClickHouse's
+-- max_block_size bounds the rows each ARRAY JOIN emits, never splitting one row's array, and every
+-- chunk pays a fixed cost through the view's steps (~13 ms for metric points: far more than for
+-- spans). At 512 rows for every step (before) an SDK's requests (one resource, dozens of metrics of
+-- a few points) were converted ~500 points a chunk, at 1.6-1.8 times the CPU a point of now. A
+-- bound in resources or in metrics cannot suit both those and requests of dense metrics (50 points
+-- a metric: at 512 resources and 8,192 metrics a chunk the collector peaked at 1.22-1.25 GiB). So
+-- the first step counts a request's points: an ARRAY JOIN over one row a point (the request's
+-- columns replicated lazily, kept for its first point only) emits whole requests until ~16,000
+-- points, and the later steps work within those. The query is 023's otherwise: the rows are the
+-- same (tests/storage/test_clickhouse_conversion.py; docs/benchmarks.md).
 ALTER TABLE otlp_metrics_in_points_mv MODIFY QUERY
 WITH arrayMap(list -> hopscope_attributes(list),
               arrayConcat([scope.attributes, point.1], arrayMap(e -> e.filtered_attributes, point.5))) AS attribute_maps  -- one expansion (see 014)
@@ -100,8 +102,19 @@ FROM (
         FROM (
             SELECT hopscope_attributes(rm.resource.attributes) AS resource, rm.schema_url AS resource_schema_url,
                    rm.scope_metrics AS scope_metrics
-            FROM otlp_metrics_in ARRAY JOIN resource_metrics AS rm
-            SETTINGS max_block_size = 512
+            FROM (
+                SELECT resource_metrics
+                FROM otlp_metrics_in
+                ARRAY JOIN arrayEnumerate(arrayWithConstant(
+                    length(arrayFlatten(resource_metrics.scope_metrics.metrics.gauge.data_points)) +
+                    length(arrayFlatten(resource_metrics.scope_metrics.metrics.sum.data_points)) +
+                    length(arrayFlatten(resource_metrics.scope_metrics.metrics.histogram.data_points)) +
+                    length(arrayFlatten(resource_metrics.scope_metrics.metrics.exponential_histogram.data_points)) +
+                    length(arrayFlatten(resource_metrics.scope_metrics.metrics.summary.data_points)), 0)) AS point_number
+                WHERE point_number = 1
+                SETTINGS max_block_size = 16384
+            )
+            ARRAY JOIN resource_metrics AS rm
         )
         ARRAY JOIN scope_metrics AS sm
     )

@@ -235,9 +235,9 @@ def _metrics_request(seed: int) -> bytes:
 def test_metric_points_are_converted_thousands_at_a_time(fresh):
     """Every chunk of the points' view (migration 023) pays a fixed cost (~13 ms through its steps).
     At 512 rows for every step (until 2026-11-25) an SDK's requests (one resource, dozens of metrics
-    of a few points) were converted 512 points at a time: 16 chunks for this insert, at 1.7-1.8 times
-    the CPU a point. Now the view takes resources 512 at a time (migration 028) and their metrics and
-    points ~8,000 at a time: 40 requests, 2,000 metrics, 8,000 points."""
+    of a few points) were converted 512 points at a time: 16 chunks for this insert, at 1.6-1.8 times
+    the CPU a point. Now the view takes whole requests ~16,000 points at a time (migration 028) and
+    converts their points ~8,000 at a time: 40 requests, 2,000 metrics, 8,000 points."""
     chunks = _chunks(fresh, "metrics", [_metrics_request(seed) for seed in range(40)])
     assert chunks == [(8_000, 1)], f"chunks (points, how many): {chunks}"
 

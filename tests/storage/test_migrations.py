@@ -368,19 +368,22 @@ def test_inserts_are_written_as_compact_parts_after_the_upgrade(tmp_path):
     _run_on_a_fresh_store(_PART_FORMAT, tmp_path)
 
 
-# The middle of a script: `chunks_of_an_insert(view, landing, body)`, the chunks [(rows, how many)]
-# that the last ARRAY JOIN of `view` emits for one insert of `body` under the inserter's settings (a
-# probe view with the view's own ARRAY JOINs and their settings).
+# The middle of a script: `chunks_of_an_insert(view, landing, body, last=None)`, the chunks
+# [(rows, how many)] that the last ARRAY JOIN of `view` (or the step before `last` in its text) emits
+# for one insert of `body` under the inserter's settings (a probe view with the view's own ARRAY
+# JOINs and their settings).
 _CHUNK_PROBE = """
 import uuid
 from storage.otlp_schema import insert_settings
 
-def chunks_of_an_insert(view, landing, body):
+def chunks_of_an_insert(view, landing, body, last=None):
     text = client.query("SELECT as_select FROM system.tables WHERE name = {v:String} AND database = currentDatabase()",
                         parameters={"v": view}).result_rows[0][0]
+    source = text[text.index("FROM (SELECT"):]
+    if last:
+        source = source[:source.rindex(last)]
     client.command("CREATE TABLE chunk_probe (rows UInt64) ENGINE = Memory")
-    client.command("CREATE MATERIALIZED VIEW chunk_probe_mv TO chunk_probe AS SELECT blockSize() AS rows "
-                   + text[text.index("FROM (SELECT"):])
+    client.command("CREATE MATERIALIZED VIEW chunk_probe_mv TO chunk_probe AS SELECT blockSize() AS rows " + source)
     settings = insert_settings(landing) | {"insert_deduplication_token": uuid.uuid4().hex}
     client.raw_insert(landing, None, insert_block=body, fmt="Protobuf", settings=settings)
     chunks = client.query("SELECT rows, count() / rows FROM chunk_probe GROUP BY rows ORDER BY rows").result_rows
@@ -436,12 +439,11 @@ def test_landing_views_take_whole_requests_thousands_of_records_at_a_time_after_
     _run_on_a_fresh_store(_LANDING_CHUNKS, tmp_path)
 
 
-# A store left by a hopscope before migration 028, inserts with today's settings (the metrics' and
-# points' steps ~8,000 rows at a time). Requests of many resources (one metric of two points each,
-# the benchmark's shape): the probe view with the points view's ARRAY JOINs and their settings sees
-# all 8,000 points built in one chunk before the upgrade (every resource of the INSERT at once), then
-# chunks of at most 512 resources' points. An SDK's requests (one resource, 50 metrics of 4 points)
-# go in one chunk after it. The views still store every point.
+# A store left by a hopscope before migration 028, inserts with today's settings (the steps after
+# the first ~8,000 rows at a time). Requests of dense metrics (one resource, 100 metrics of 10
+# points): a probe view with the points view's steps up to its metrics' (and their settings) sees
+# all 4,000 metrics of 40 requests, 40,000 points, built in one chunk before the upgrade, then whole
+# requests ~16,000 points at a time. The views still store every point.
 _METRIC_CHUNKS = (
     _store_of_an_older_hopscope(28)
     + _CHUNK_PROBE
@@ -452,40 +454,37 @@ from storage.otlp_schema import delimited
 
 now = time.time_ns()  # within the retention
 
-def request(seed, resources, metrics, points):
+def request(seed):
     body = ExportMetricsServiceRequest()
-    for r in range(resources):
-        resource = body.resource_metrics.add()
-        resource.resource.attributes.add(key="service.name").value.string_value = "svc"
-        scope = resource.scope_metrics.add()
-        for m in range(metrics):
-            gauge = scope.metrics.add(name=f"queue.depth.{m}").gauge
-            for i in range(points):
-                point = gauge.data_points.add(time_unix_nano=now + i, as_int=seed * 1000 + r)
-                point.attributes.add(key="shard").value.int_value = i
+    resource = body.resource_metrics.add()
+    resource.resource.attributes.add(key="service.name").value.string_value = "svc"
+    scope = resource.scope_metrics.add()
+    for m in range(100):
+        gauge = scope.metrics.add(name=f"queue.depth.{m}").gauge
+        for i in range(10):
+            point = gauge.data_points.add(time_unix_nano=now + i, as_int=seed)
+            point.attributes.add(key="shard").value.int_value = i
     return delimited(body.SerializeToString())
 
-def chunks_of_40_requests(resources, metrics, points):
-    body = b"".join(request(seed, resources, metrics, points) for seed in range(40))
-    return chunks_of_an_insert("otlp_metrics_in_points_mv", "otlp_metrics_in", body)
+def metrics_a_chunk():
+    body = b"".join(request(seed) for seed in range(40))
+    return chunks_of_an_insert("otlp_metrics_in_points_mv", "otlp_metrics_in", body, last="ARRAY JOIN points AS point")
 
-before = chunks_of_40_requests(100, 1, 2)
+before = metrics_a_chunk()
 assert [m.version for m in migrate(client, 7)] == list(range(28, latest_version() + 1))
-after = chunks_of_40_requests(100, 1, 2)
-sdk = chunks_of_40_requests(1, 50, 4)
+after = metrics_a_chunk()
 stored = client.query("SELECT count() FROM otel_metrics_gauge WHERE ServiceName = 'svc'").result_rows[0][0]
-assert stored == 24000, stored
-assert before == [(8000, 1)], before
-assert sum(size * n for size, n in after) == 8000 and all(size <= 1024 for size, _ in after), after
-assert sdk == [(8000, 1)], sdk
+assert stored == 80000, stored
+assert before == [(4000, 1)], before
+assert sum(size * n for size, n in after) == 4000 and max(size for size, _ in after) <= 1700, after
 """
 )
 
 
-def test_points_view_takes_resources_512_at_a_time_after_the_upgrade(tmp_path):
-    """Migration 028: the points' view takes 512 resources at a time (a setting of its own) while the
-    insert's max_block_size (storage.otlp_schema METRIC_ROWS_PER_BLOCK) lets the metrics and points
-    of those resources be converted together: an SDK's requests are not converted 512 points at a
-    time, and the benchmark's (one metric a resource) do not have every point of an INSERT built at
-    once."""
+def test_points_view_takes_whole_requests_16_000_points_at_a_time_after_the_upgrade(tmp_path):
+    """Migration 028: the points' view's first step takes whole requests ~16,000 points at a time (a
+    setting of its own) and the insert's max_block_size (storage.otlp_schema METRIC_ROWS_PER_BLOCK)
+    bounds the steps after it: requests of dense metrics do not have every point of an INSERT built
+    at once, and an SDK's requests are converted thousands of points at a time
+    (test_clickhouse_conversion)."""
     _run_on_a_fresh_store(_METRIC_CHUNKS, tmp_path)
