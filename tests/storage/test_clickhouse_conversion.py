@@ -211,7 +211,7 @@ def test_small_requests_are_converted_many_at_a_time(fresh, signal):
     take the records of many requests at a time. ClickHouse bounds the rows an ARRAY JOIN emits and
     never splits one row's array: a bound in bodies (~8 MiB of them, until 2026-11-24) made a chunk
     one scope's records; views that stepped through resources, 16 at a time (migration 027, until
-    2026-11-25), made a chunk 16 resources' records: 63 chunks of 160 here, 40 µs a span instead of
+    2026-11-25), made a chunk ~15 resources' records: 67 chunks of ≤150 here, 40 µs a span instead of
     ~16. Now the records of whole requests are flattened in one step (migration 029): 200 requests
     of five resources of ten records."""
     chunks = _chunks(fresh, signal, [_small_request(signal, seed) for seed in range(200)])

@@ -338,7 +338,8 @@ def test_a_metrics_insert_the_view_refuses_half_way_writes_nothing(ch, service_n
     table = LANDING_TABLES["metrics"]
     bodies = [delimited(_gauge_points(service_name, 2_500, repeated_key=i == 7)) for i in range(9)]
     settings = insert_settings(table) | {"insert_deduplication_token": service_name}
-    assert 2_500 * 7 > 2 * METRIC_ROWS_PER_BLOCK  # the good bodies before the bad one span blocks
+    # the good bodies before the bad one span blocks (and the view's first step, ~16,000 points a chunk)
+    assert 2_500 * 7 > 2 * METRIC_ROWS_PER_BLOCK
     with pytest.raises(Exception, match="HOPSCOPE_PYTHON_PATH"):
         ch.raw_insert(table, None, insert_block=iter(bodies), fmt="Protobuf", settings=settings)
     count = "SELECT count() FROM otel_metrics_gauge WHERE ServiceName = {s:String}"
