@@ -13,7 +13,7 @@ table names work on a cluster (nothing above storage changes):
   created as it is on every node (the collector inserts into the node it is connected to), and its
   view writes to the `Distributed` table, so the spans it makes are sharded by trace like any other;
   its query is changed on every node (`ALTER TABLE … ON CLUSTER … MODIFY QUERY`).
-- SQL functions are created on every node; a view is dropped on every node.
+- SQL functions are created (or replaced) on every node; a view is dropped on every node.
 - a backfill (`INSERT INTO T SELECT … FROM S`) runs between the Distributed tables: with
   `parallel_distributed_insert_select = 2` each shard copies its own rows into its own `T_local`.
 - `ALTER TABLE T ADD COLUMN` runs on both, so the Distributed table reads the new column too;
@@ -45,7 +45,9 @@ _MODIFY_QUERY = re.compile(
     r"^ALTER TABLE (?P<name>\w+) MODIFY QUERY(?P<select>.*\bFROM )(?P<source>\w+)(?P<rest>.*)$", re.S
 )
 _INSERT_SELECT = re.compile(r"^INSERT INTO \w+ \([^)]*\)\s*SELECT\b", re.S)
-_CREATE_FUNCTION = re.compile(r"^CREATE FUNCTION IF NOT EXISTS (?P<name>\w+) (?P<rest>AS .*)$", re.S)
+_CREATE_FUNCTION = re.compile(
+    r"^CREATE (?P<how>FUNCTION IF NOT EXISTS|OR REPLACE FUNCTION) (?P<name>\w+) (?P<rest>AS .*)$", re.S
+)
 _LANDING = re.compile(r"^otlp_\w+_in$")
 # What only a MergeTree table has: a Distributed table takes column changes, not these.
 _LOCAL_ONLY = re.compile(r"^\s*(MODIFY SETTING|(ADD|DROP|MATERIALIZE|CLEAR) (INDEX|PROJECTION))\b", re.I)
@@ -59,7 +61,7 @@ def for_cluster(statement: str, cluster: str, database: str) -> list[str]:
     if match := _DROP_VIEW.match(statement):
         return [f"DROP VIEW IF EXISTS {match['name']} {on}"]
     if match := _CREATE_FUNCTION.match(statement):
-        return [f"CREATE FUNCTION IF NOT EXISTS {match['name']} {on} {match['rest']}"]
+        return [f"CREATE {match['how']} {match['name']} {on} {match['rest']}"]
     if (match := _CREATE_TABLE.match(statement)) and _LANDING.match(match["name"]):
         return [f"CREATE TABLE IF NOT EXISTS {match['name']} {on} ({match['columns']}) ENGINE = {match['engine']}"
                 f"{match['rest']}"]  # fmt: skip
