@@ -4,15 +4,15 @@
 -- places, its formatting of arrays and key-value lists twice more, and the stored traces view ran to
 -- 15,779 characters, a query tree of 7,323 lines, analysed and planned in ~100 ms before the first
 -- span was converted (logs ~100 ms, metric points ~200 ms): on a 16 MiB insert of ~41,000 spans
--- ~2.4 µs a span, and most of the cost of a small insert. The stored query plans ~50 % slower than
--- the same query written with the functions' names (each copy is analysed on its own).
+-- ~2.4 µs a span, and most of the cost of a small insert. The stored query plans slower than the
+-- same query written with the functions' names (traces ~100 ms against ~70: each copy is analysed).
 --
 -- Now the conversion passes an attribute value's fields to a lambda as arrays of their own
 -- (`arrayMap((k, s, b, i, d, y, x, a, l) -> …, attrs.v.k, attrs.v.s, …)`), so the functions' bodies
 -- name plain lambda arguments, and an array's elements are formatted by one expression. Span kinds
 -- and status codes are named with `transform` (an array literal indexed by an `if` took ~6 ms of
--- analysis each). The stored traces view: 8,812 characters, 4,013 lines, ~53 ms; logs ~66 ms;
--- metric points ~175 ms (docs/benchmarks.md). The same rows (tests/storage/test_clickhouse_conversion.py):
+-- analysis each). The stored traces view: 8,812 characters, 4,013 lines, ~58 ms; logs ~75 ms;
+-- metric points ~190 ms (docs/benchmarks.md). The same rows (tests/storage/test_clickhouse_conversion.py):
 -- what SQL does not convert still raises HOPSCOPE_PYTHON_PATH. The views are changed in place with
 -- their queries of 029 and 028 (a view keeps the functions' bodies of when its query was set).
 
