@@ -42,9 +42,10 @@ REQUESTS: dict[str, Descriptor] = {signal: cls.DESCRIPTOR for signal, cls in REQ
 LANDING_TABLES = {"traces": "otlp_traces_in", "logs": "otlp_logs_in", "metrics": "otlp_metrics_in"}
 SIGNAL_OF_LANDING = {table: signal for signal, table in LANDING_TABLES.items()}
 
-# An insert into a landing table costs a fixed ~0.15 s (traces, logs) or ~0.3 s (metrics: the
-# conversion and the five views sorting its rows into their tables, migration 023; ~0.75 s with the
-# five converting views of 016) whatever it holds; Python converts ~30 µs a record, SQL ~9 µs.
+# An insert into a landing table costs a fixed ~0.1 s (traces, logs; ~0.15 s before migration 030
+# halved the views' stored queries) or ~0.23 s (metrics: the conversion and the five views sorting
+# its rows into their tables, migration 023; ~0.75 s with the five converting views of 016) whatever
+# it holds; Python converts ~30 µs a record, SQL ~9 µs.
 # Below these many records in one insert, the inserter converts in Python (docs/benchmarks.md).
 PYTHON_BELOW_RECORDS = {"otlp_traces_in": 5_000, "otlp_logs_in": 5_000, "otlp_metrics_in": 15_000}
 
