@@ -13,7 +13,7 @@ table names work on a cluster (nothing above storage changes):
   created as it is on every node (the collector inserts into the node it is connected to), and its
   view writes to the `Distributed` table, so the spans it makes are sharded by trace like any other;
   its query is changed on every node (`ALTER TABLE … ON CLUSTER … MODIFY QUERY`).
-- SQL functions are created (or replaced) on every node; a view is dropped on every node.
+- SQL functions are created, replaced or dropped on every node; a view is dropped on every node.
 - a backfill (`INSERT INTO T SELECT … FROM S`) runs between the Distributed tables: with
   `parallel_distributed_insert_select = 2` each shard copies its own rows into its own `T_local`.
 - `ALTER TABLE T ADD COLUMN` runs on both, so the Distributed table reads the new column too;
@@ -40,7 +40,7 @@ _CREATE_VIEW = re.compile(
     re.S,
 )
 _ALTER = re.compile(r"^ALTER TABLE (?P<name>\w+) (?P<action>.*)$", re.S)
-_DROP_VIEW = re.compile(r"^DROP VIEW IF EXISTS (?P<name>\w+)$")
+_DROP = re.compile(r"^DROP (?P<what>VIEW|FUNCTION) IF EXISTS (?P<name>\w+)$")
 _MODIFY_QUERY = re.compile(
     r"^ALTER TABLE (?P<name>\w+) MODIFY QUERY(?P<select>.*\bFROM )(?P<source>\w+)(?P<rest>.*)$", re.S
 )
@@ -58,8 +58,8 @@ def for_cluster(statement: str, cluster: str, database: str) -> list[str]:
     """The statements that do on `cluster` what `statement` does on one node (`cluster` and
     `database` are validated identifiers: DDL cannot take bound parameters)."""
     on = f"ON CLUSTER {cluster}"
-    if match := _DROP_VIEW.match(statement):
-        return [f"DROP VIEW IF EXISTS {match['name']} {on}"]
+    if match := _DROP.match(statement):
+        return [f"DROP {match['what']} IF EXISTS {match['name']} {on}"]
     if match := _CREATE_FUNCTION.match(statement):
         return [f"CREATE {match['how']} {match['name']} {on} {match['rest']}"]
     if (match := _CREATE_TABLE.match(statement)) and _LANDING.match(match["name"]):

@@ -64,6 +64,12 @@ CREATE OR REPLACE FUNCTION hopscope_attributes AS (attrs) ->
                               tupleElement(tupleElement(attrs, 'v'), 'l'))),
        map());
 
+-- 014's formatting of nested values, which nothing uses any more.
+DROP FUNCTION IF EXISTS hopscope_any_json_0;
+DROP FUNCTION IF EXISTS hopscope_any_json_1;
+DROP FUNCTION IF EXISTS hopscope_compose_json;
+DROP FUNCTION IF EXISTS hopscope_scalar_json;
+
 ALTER TABLE otlp_traces_in_mv MODIFY QUERY
 WITH
     arrayMap(list -> hopscope_attributes(list),

@@ -516,6 +516,8 @@ assert [m.version for m in migrate(client, 7)] == list(range(30, latest_version(
 after = [tree_lines(view) for view in VIEWS]
 assert before[0] > 7000 and before[1] > 5000 and before[2] > 8000, before
 assert after[0] < 4500 and after[1] < 3500 and after[2] < 5500, after
+functions = {name for (name,) in client.query("SELECT name FROM system.functions WHERE origin = 'SQLUserDefined'").result_rows}
+assert "hopscope_value_text" in functions and not functions & {"hopscope_any_json_0", "hopscope_compose_json"}, functions
 
 now = time.time_ns()
 value = AnyValue()
